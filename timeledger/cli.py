@@ -1,0 +1,111 @@
+"""`timeledger`: the admin command line (init, serve, audit verify)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ledger.actors import Actor
+from ledger.audit import verify_log
+from ledger.errors import LedgerError
+from timeledger.bootstrap import open_ledger, open_store
+from timeledger.settings import SETTINGS_DOC, Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="timeledger", description="TimeLedger administration.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser("init", help="create an organization with its owner")
+    init.add_argument("--org", required=True, help="the organization's name")
+    init.add_argument("--email", required=True, help="the owner's email (registered if new)")
+    init.add_argument("--password", required=True, help="the owner's password (8+ characters)")
+    init.add_argument("--name", help="the owner's display name (default: from the email)")
+    init.add_argument("--timezone", default="UTC", help="IANA timezone, e.g. Europe/Berlin")
+    init.add_argument("--print-token", action="store_true",
+                      help="print an admin API token, alone on the last line")
+
+    serve = commands.add_parser("serve", help="serve the app over HTTP")
+    serve.add_argument("--host", help="address to bind (default TIMELEDGER_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (default TIMELEDGER_PORT or 8000)")
+    serve.add_argument("--demo", action="store_true",
+                       help="create a demo organization first if the store is empty")
+
+    audit = commands.add_parser("audit", help="audit the event log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_commands.add_parser("verify", help="check every aggregate's hash chain")
+
+    commands.add_parser("settings", help="list the environment variables TimeLedger reads")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        if args.command == "init":
+            return _init(settings, args)
+        if args.command == "serve":
+            return _serve(settings, args)
+        if args.command == "audit":
+            return _audit_verify(settings)
+        print(SETTINGS_DOC)
+        return 0
+    except LedgerError as error:
+        print(f"timeledger: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        if type(error).__module__.startswith(("eventsourcing", "psycopg")):
+            where = open_store(settings).description
+            print(f"timeledger: cannot use the event store at {where}: {error}", file=sys.stderr)
+            return 2
+        raise
+
+
+def _init(settings: Settings, args: argparse.Namespace) -> int:
+    ledger = open_ledger(settings)
+    name = args.name or args.email.split("@")[0]
+    created = ledger.create_organization(
+        name=args.org, owner_email=args.email, owner_name=name, owner_password=args.password,
+        settings={"timezone": args.timezone},
+    )
+    owner_id = created.related[0]
+    print(f"Created organization {args.org!r} ({created.id}) owned by {args.email} ({owner_id}).")
+    if args.print_token:
+        token = ledger.issue_token(org_id=created.id, name="init", scopes=["admin"],
+                                   user_id=owner_id, actor=Actor.system())
+        print(token.secret)
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from timeledger.demo import ensure_demo
+
+    ledger = open_ledger(settings)
+    store = open_store(settings)
+    if args.demo:
+        print(ensure_demo(ledger, settings.home), flush=True)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    print(f"TimeLedger on http://{host}:{port} (store: {store.description})", flush=True)
+    uvicorn.run(create_app(ledger, store.kind), host=host, port=port, log_level=settings.log_level)
+    return 0
+
+
+def _audit_verify(settings: Settings) -> int:
+    result = verify_log(open_ledger(settings))
+    if result.first_break is not None:
+        print(f"Audit FAILED at {result.first_break.describe()}.")
+        print(f"{result.events - 1} events before it verified.")
+        return 1
+    print(f"Audit passed: {result.events} events in {result.aggregates} aggregates verified "
+          f"(head position {result.head}).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
