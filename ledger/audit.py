@@ -80,5 +80,8 @@ def verify_log(app: Application[Any]) -> VerifyResult:
             )
             if state["hash"] != expected:
                 return broken("its content does not match its hash (it was altered)")
+            if transcoder.encode(state) != bytes(n.state):
+                # Same values, different bytes (e.g. added whitespace): still not what was written.
+                return broken("its stored bytes differ from what the ledger wrote")
             last_hash[aggregate_id] = (n.originator_version, state["hash"])
     return VerifyResult(count, len(last_hash), position, None)

@@ -39,6 +39,8 @@ class FixedClock:
 
 def ensure_utc(value: datetime) -> datetime:
     """Return `value` in UTC; a naive datetime is refused because its zone is a guess."""
+    if not isinstance(value, datetime):
+        raise InvalidInputError(f"{value!r} is not a date and time.")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInputError(
             f"The time {value.isoformat()} has no timezone offset; send it with one "

@@ -10,7 +10,7 @@ from ledger.actors import Actor
 from ledger.base import CommandContext, LedgerAggregate
 from ledger.catalog import Client, Project, Task
 from ledger.clock import ensure_utc
-from ledger.core import MANAGER_ROLES, Decision, LedgerCore, Receipt
+from ledger.core import MANAGER_ROLES, Decision, LedgerCore, Receipt, StaleReadError
 from ledger.errors import (
     ConflictError,
     InvalidInputError,
@@ -150,12 +150,33 @@ class EntryCommands(LedgerCore):
             touched.append(week)
         return touched
 
+    def _running_start(self, timer: MemberTimer) -> datetime | None:
+        if timer.running_entry_id is None:
+            return None
+        entry = self._load(TimeEntry, timer.running_entry_id, "time entry")
+        latest = entry.start
+        for pause in entry.pauses:
+            latest = max(latest, pause.end or pause.start)
+        return latest
+
+    def _now_after(self, ctx: CommandContext, instant: datetime | None) -> datetime:
+        """The command's "now", which must come after what it read.
+
+        The clock is read before the aggregates, so a racing writer can have started
+        a timer after that reading: then the reading is stale and the command retries.
+        """
+        if instant is not None and ctx.recorded_at <= instant < self.clock.now():
+            raise StaleReadError
+        return ctx.recorded_at
+
     def _stop_running(
         self, ctx: CommandContext, org: Organization, timer: MemberTimer, at: datetime
     ) -> tuple[list[LedgerAggregate], UUID | None]:
         if timer.running_entry_id is None:
             return [], None
         running = self._load(TimeEntry, timer.running_entry_id, "time entry")
+        if not running.is_running:
+            raise StaleReadError
         running.stop(ctx, at, org.settings.max_entry_seconds)
         weeks = self._book(ctx, org, running)
         timer.release(ctx, running.id)
@@ -200,9 +221,9 @@ class EntryCommands(LedgerCore):
         continued_from: UUID | None,
         command: str,
     ) -> Decision:
-        at = start or ctx.recorded_at
-        self._not_future(org, ctx, at)
         timer = self._timer(ctx, org.id, member)
+        at = start or self._now_after(ctx, self._running_start(timer))
+        self._not_future(org, ctx, at)
         stopped, stopped_id = self._stop_running(ctx, org, timer, at)
         entry = TimeEntry.start_timer(ctx, org_id=org.id, member_id=member, details=details,
                                       at=at, continued_from=continued_from)
@@ -235,7 +256,10 @@ class EntryCommands(LedgerCore):
         timer = self._find(MemberTimer, member_timer_id(org_id, member))
         if timer is None or timer.running_entry_id is None:
             raise NoRunningTimerError("No timer is running.")
-        return timer, self._load(TimeEntry, timer.running_entry_id, "time entry")
+        entry = self._load(TimeEntry, timer.running_entry_id, "time entry")
+        if not entry.is_running:
+            raise StaleReadError
+        return timer, entry
 
     def stop_timer(
         self,
@@ -252,7 +276,7 @@ class EntryCommands(LedgerCore):
         def decide(ctx: CommandContext) -> Decision:
             org, member = self._acting_for(org_id, actor, member_id)
             timer, _ = self._running(org_id, member)
-            stop_at = end or ctx.recorded_at
+            stop_at = end or self._now_after(ctx, self._running_start(timer))
             self._not_future(org, ctx, stop_at)
             saved, stopped_id = self._stop_running(ctx, org, timer, stop_at)
             assert stopped_id is not None  # noqa: S101 - _running found one
@@ -299,7 +323,7 @@ class EntryCommands(LedgerCore):
         def decide(ctx: CommandContext) -> Decision:
             org, member = self._acting_for(org_id, actor, member_id)
             timer, entry = self._running(org_id, member)
-            when = instant or ctx.recorded_at
+            when = instant or self._now_after(ctx, self._running_start(timer))
             self._not_future(org, ctx, when)
             if command == "pause_timer":
                 entry.pause(ctx, when)
@@ -371,10 +395,17 @@ class EntryCommands(LedgerCore):
                                     "description": description, "tags": tags, "billable": billable,
                                     "start": start, "end": end, "break_minutes": break_minutes}.items()
                  if v is not _KEEP}
+        if "start" in given and start is None:
+            raise InvalidInputError("An entry needs a start.", field="start")
         new_start = ensure_utc(start) if "start" in given else None
         new_end = ensure_utc(end) if given.get("end") is not None else None
         breaks = _break_seconds(break_minutes) if "break_minutes" in given else None
-        args = {"entry_id": entry_id, "expected_version": expected_version, **given}
+        if expected_version is not None and (
+            not isinstance(expected_version, int) or isinstance(expected_version, bool)
+        ):
+            raise InvalidInputError("expected_version must be a whole number.", field="version")
+        args = {"entry_id": entry_id, "expected_version": expected_version, **given,
+                "start": new_start, "end": new_end}
 
         def decide(ctx: CommandContext) -> Decision:
             entry, org = self._entry_for(entry_id, actor)

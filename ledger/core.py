@@ -25,6 +25,7 @@ from ledger.errors import (
     ForbiddenError,
     IdempotencyKeyReusedError,
     InvalidInputError,
+    LedgerError,
     NotFoundError,
 )
 from ledger.ids import command_record_id
@@ -75,6 +76,15 @@ class Receipt:
 
 
 Decision = tuple[list[LedgerAggregate], Receipt]
+
+
+class StaleReadError(Exception):
+    """Raised inside a decision when two aggregates it read disagree.
+
+    Aggregates are read one query at a time, so a writer can commit between two
+    reads (a timer read before, its entry after). That is a lost race, not a
+    broken rule: the command decides again on fresh state.
+    """
 
 
 def fingerprint(command: str, args: dict[str, Any]) -> str:
@@ -181,6 +191,17 @@ class LedgerCore(Application[UUID]):
             self._session.loaded = {}
             try:
                 aggregates, receipt = decide(ctx)
+            except StaleReadError:
+                self._back_off(attempt)
+                continue
+            except LedgerError:
+                # A twin with the same command id may have committed since the look-up
+                # above and changed the state this decision refused: answer as it did.
+                if command_id is not None:
+                    earlier = self._earlier_result(command, actor, command_id, print_)
+                    if earlier is not None:
+                        return earlier
+                raise
             finally:
                 self._session.loaded = None
             aggregates = list({id(a): a for a in aggregates}.values())
@@ -191,7 +212,7 @@ class LedgerCore(Application[UUID]):
             except (IntegrityError, OperationalError):
                 # Another writer appended to one of these aggregates first (or SQLite
                 # was busy): decide again on fresh state.
-                time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))  # noqa: S311
+                self._back_off(attempt)
                 continue
             position = max((r.notification.id for r in recordings), default=0)
             for listener in self.after_append:
@@ -208,6 +229,11 @@ class LedgerCore(Application[UUID]):
             f"{command} kept colliding with other changes and gave up after "
             f"{MAX_ATTEMPTS} tries; try again."
         )
+
+    @staticmethod
+    def _back_off(attempt: int) -> None:
+        # Random jitter so racing writers stop colliding in lockstep.
+        time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))  # noqa: S311
 
     def _earlier_result(
         self, command: str, actor: Actor, command_id: str, print_: str

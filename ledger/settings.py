@@ -53,6 +53,8 @@ class OrgSettings:
 
     def validate(self) -> None:
         try:
+            if not isinstance(self.timezone, str):
+                raise ValueError(self.timezone)
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidInputError(

@@ -42,7 +42,8 @@ def week_bounds(instant: datetime, tz: ZoneInfo, first_weekday: str = "monday") 
 def split_by_day(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[date, int]]:
     """Seconds of [start, end) that fall on each local day, in order."""
     parts: list[tuple[date, int]] = []
-    cursor = start
+    # Aware datetimes of one zone subtract by wall clock; in UTC they subtract by elapsed time.
+    cursor, end = start.astimezone(UTC), end.astimezone(UTC)
     while cursor < end:
         day = local_day(cursor, tz)
         _, day_end = day_bounds(day, tz)

@@ -47,6 +47,8 @@ def parse_token_text(text: str) -> tuple[UUID, str] | None:
 
 
 def check_scopes(scopes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    if isinstance(scopes, str) or not all(isinstance(s, str) for s in scopes):
+        raise InvalidInputError("Scopes are a list of scope names.", field="scopes")
     cleaned = tuple(dict.fromkeys(scopes))
     unknown = [s for s in cleaned if s not in SCOPES]
     if unknown:
@@ -110,7 +112,7 @@ class ApiToken(LedgerAggregate):
             id=token_id,
             org_id=org_id,
             user_id=user_id,
-            name=name.strip() or "token",
+            name=(name.strip() if isinstance(name, str) else "") or "token",
             scopes=check_scopes(scopes),
             secret_hash=hash_secret(secret),
             expires_at=expires_at,
