@@ -19,6 +19,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ledger timeledger api tests bench
+	$(BIN)/ruff format --check ledger timeledger api tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

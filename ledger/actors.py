@@ -28,12 +28,8 @@ class Actor:
         return cls(kind="user", user_id=user_id, device_id=device_id)
 
     @classmethod
-    def token(
-        cls, user_id: UUID, token_id: UUID, org_id: UUID, device_id: str | None = None
-    ) -> Actor:
-        return cls(
-            kind="token", user_id=user_id, token_id=token_id, device_id=device_id, org_id=org_id
-        )
+    def token(cls, user_id: UUID, token_id: UUID, org_id: UUID, device_id: str | None = None) -> Actor:
+        return cls(kind="token", user_id=user_id, token_id=token_id, device_id=device_id, org_id=org_id)
 
     @property
     def label(self) -> str:

@@ -19,10 +19,21 @@ from ledger.timer import MemberTimer
 from ledger.tokens import ApiToken, parse_token_text
 from ledger.users import EmailIndex, User, normalise_email
 
-_META_FIELDS = frozenset({
-    "originator_id", "originator_version", "originator_topic", "timestamp", "actor_kind",
-    "actor_user_id", "actor_token_id", "device_id", "command_id", "prev_hash", "hash",
-})
+_META_FIELDS = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "actor_kind",
+        "actor_user_id",
+        "actor_token_id",
+        "device_id",
+        "command_id",
+        "prev_hash",
+        "hash",
+    }
+)
 
 
 class TimeLedger(OrganizationCommands, CatalogCommands, EntryCommands):
@@ -45,7 +56,9 @@ class TimeLedger(OrganizationCommands, CatalogCommands, EntryCommands):
             raise NotFoundError(f"There is no time entry with id {entry_id}.") from None
         return entry, org
 
-    def running_entry(self, org_id: UUID, actor: Actor, member_id: UUID | None = None) -> EntrySnapshot | None:
+    def running_entry(
+        self, org_id: UUID, actor: Actor, member_id: UUID | None = None
+    ) -> EntrySnapshot | None:
         """The member's running (or paused) entry, or None."""
         self._org_role(org_id, actor)
         member = member_id or actor.user_id

@@ -42,6 +42,11 @@ class VerifyResult:
         return self.first_break is None
 
 
+def _broken(n: Any, aggregate_id: UUID, count: int, aggregates: int, reason: str) -> VerifyResult:
+    where = Break(n.id, aggregate_id, n.originator_version, n.topic, reason)
+    return VerifyResult(count, aggregates, n.id, where)
+
+
 def verify_log(app: Application[Any]) -> VerifyResult:
     """Check, in log order, that each event's hash is right and links to its predecessor's."""
     last_hash: dict[UUID, tuple[int, str]] = {}
@@ -55,23 +60,35 @@ def verify_log(app: Application[Any]) -> VerifyResult:
         for n in page:
             position = n.id
             count += 1
-            aggregate_id = n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id))
+            aggregate_id = (
+                n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id))
+            )
             previous_version, previous_hash = last_hash.get(aggregate_id, (0, GENESIS_HASH))
 
-            def broken(reason: str, *, n: Any = n, aggregate_id: UUID = aggregate_id) -> VerifyResult:
-                where = Break(n.id, aggregate_id, n.originator_version, n.topic, reason)
-                return VerifyResult(count, len(last_hash), position, where)
-
             if n.originator_version != previous_version + 1:
-                return broken(f"expected version {previous_version + 1}")
+                return _broken(
+                    n, aggregate_id, count, len(last_hash), f"expected version {previous_version + 1}"
+                )
             try:
                 state = transcoder.decode(n.state)
-            except Exception as e:  # noqa: BLE001 - any undecodable bytes are tampering
-                return broken(f"its stored bytes do not decode ({type(e).__name__})")
+            except Exception as e:
+                return _broken(
+                    n,
+                    aggregate_id,
+                    count,
+                    len(last_hash),
+                    f"its stored bytes do not decode ({type(e).__name__})",
+                )
             if not isinstance(state, dict) or "hash" not in state or "prev_hash" not in state:
-                return broken("it carries no hash chain")
+                return _broken(n, aggregate_id, count, len(last_hash), "it carries no hash chain")
             if state["prev_hash"] != previous_hash:
-                return broken("it does not link to the hash of the event before it")
+                return _broken(
+                    n,
+                    aggregate_id,
+                    count,
+                    len(last_hash),
+                    "it does not link to the hash of the event before it",
+                )
             expected = event_hash(
                 topic=n.topic,
                 originator_id=aggregate_id,
@@ -79,9 +96,21 @@ def verify_log(app: Application[Any]) -> VerifyResult:
                 state=state,
             )
             if state["hash"] != expected:
-                return broken("its content does not match its hash (it was altered)")
+                return _broken(
+                    n,
+                    aggregate_id,
+                    count,
+                    len(last_hash),
+                    "its content does not match its hash (it was altered)",
+                )
             if transcoder.encode(state) != bytes(n.state):
                 # Same values, different bytes (e.g. added whitespace): still not what was written.
-                return broken("its stored bytes differ from what the ledger wrote")
+                return _broken(
+                    n,
+                    aggregate_id,
+                    count,
+                    len(last_hash),
+                    "its stored bytes differ from what the ledger wrote",
+                )
             last_hash[aggregate_id] = (n.originator_version, state["hash"])
     return VerifyResult(count, len(last_hash), position, None)

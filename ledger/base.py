@@ -67,7 +67,7 @@ class LedgerAggregate(Aggregate):
                 object.__setattr__(self, "hash", digest)
 
         def mutate(self, aggregate: Any) -> Any:
-            mutated = super().mutate(aggregate)
+            mutated: Any = super().mutate(aggregate)
             mutated._last_hash = self.hash
             return mutated
 
@@ -82,7 +82,7 @@ class LedgerAggregate(Aggregate):
         event_class: type[Aggregate.Created],
         ctx: CommandContext,
         *,
-        id: UUID,  # noqa: A002
+        id: UUID,
         **fields: Any,
     ) -> Self:
         """Create the aggregate with its first event."""
@@ -92,6 +92,4 @@ class LedgerAggregate(Aggregate):
 
     def _record(self, event_class: type[Aggregate.Event], ctx: CommandContext, **fields: Any) -> None:
         """Append one event to this aggregate."""
-        self.trigger_event(
-            event_class, prev_hash=self._last_hash, hash="", **ctx.event_fields(), **fields
-        )
+        self.trigger_event(event_class, prev_hash=self._last_hash, hash="", **ctx.event_fields(), **fields)

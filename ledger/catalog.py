@@ -195,7 +195,11 @@ class Task(Archivable):
     @classmethod
     def create(cls, ctx: CommandContext, org_id: UUID, project_id: UUID, name: str) -> Task:
         return cls._start(
-            cls.Created, ctx, id=uuid4(), org_id=org_id, project_id=project_id,
+            cls.Created,
+            ctx,
+            id=uuid4(),
+            org_id=org_id,
+            project_id=project_id,
             name=check_name(name, "task"),
         )
 

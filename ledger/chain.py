@@ -32,9 +32,7 @@ def normalise(value: Any) -> Any:
     return value
 
 
-def event_hash(
-    *, topic: str, originator_id: UUID, originator_version: int, state: Mapping[str, Any]
-) -> str:
+def event_hash(*, topic: str, originator_id: UUID, originator_version: int, state: Mapping[str, Any]) -> str:
     """Hash of one event, given its decoded state (which includes `prev_hash`)."""
     body = {k: v for k, v in state.items() if k not in ("hash", "originator_id", "originator_version")}
     document = {

@@ -51,8 +51,9 @@ class CatalogCommands(LedgerCore):
             client.rename(ctx, name)
             return [client], Receipt("rename_client", client.id, client.version)
 
-        return self._execute("rename_client", actor, command_id,
-                             {"client_id": client_id, "name": name}, decide)
+        return self._execute(
+            "rename_client", actor, command_id, {"client_id": client_id, "name": name}, decide
+        )
 
     def create_project(
         self,
@@ -66,8 +67,14 @@ class CatalogCommands(LedgerCore):
         actor: Actor,
         command_id: str | None = None,
     ) -> Receipt:
-        args = {"org_id": org_id, "name": name, "client_id": client_id, "billable": billable,
-                "budget_seconds": budget_seconds, "budget_minor": budget_minor}
+        args = {
+            "org_id": org_id,
+            "name": name,
+            "client_id": client_id,
+            "billable": billable,
+            "budget_seconds": budget_seconds,
+            "budget_minor": budget_minor,
+        }
 
         def decide(ctx: CommandContext) -> Decision:
             org, role = self._org_role(org_id, actor)
@@ -83,20 +90,31 @@ class CatalogCommands(LedgerCore):
         *,
         project_id: UUID,
         name: str | None = None,
-        client_id: UUID | None | object = _UNSET,
+        client_id: UUID | object | None = _UNSET,
         billable: bool | None = None,
-        budget_seconds: int | None | object = _UNSET,
-        budget_minor: int | None | object = _UNSET,
+        budget_seconds: int | object | None = _UNSET,
+        budget_minor: int | object | None = _UNSET,
         actor: Actor,
         command_id: str | None = None,
     ) -> Receipt:
         """Change a project; arguments left out keep their value."""
-        args = {"project_id": project_id, "name": name, "billable": billable,
-                "client_id": None if client_id is _UNSET else client_id,
-                "budget_seconds": None if budget_seconds is _UNSET else budget_seconds,
-                "budget_minor": None if budget_minor is _UNSET else budget_minor,
-                "unset": [k for k, v in (("client_id", client_id), ("budget_seconds", budget_seconds),
-                                         ("budget_minor", budget_minor)) if v is _UNSET]}
+        args = {
+            "project_id": project_id,
+            "name": name,
+            "billable": billable,
+            "client_id": None if client_id is _UNSET else client_id,
+            "budget_seconds": None if budget_seconds is _UNSET else budget_seconds,
+            "budget_minor": None if budget_minor is _UNSET else budget_minor,
+            "unset": [
+                k
+                for k, v in (
+                    ("client_id", client_id),
+                    ("budget_seconds", budget_seconds),
+                    ("budget_minor", budget_minor),
+                )
+                if v is _UNSET
+            ],
+        }
 
         def decide(ctx: CommandContext) -> Decision:
             project = self._load(Project, project_id, "project")
@@ -130,8 +148,9 @@ class CatalogCommands(LedgerCore):
             task = Task.create(ctx, project.org_id, project.id, name)
             return [task], Receipt("create_task", task.id, task.version, (project.id,))
 
-        return self._execute("create_task", actor, command_id,
-                             {"project_id": project_id, "name": name}, decide)
+        return self._execute(
+            "create_task", actor, command_id, {"project_id": project_id, "name": name}, decide
+        )
 
     def rename_task(
         self, *, task_id: UUID, name: str, actor: Actor, command_id: str | None = None
@@ -145,15 +164,11 @@ class CatalogCommands(LedgerCore):
 
         return self._execute("rename_task", actor, command_id, {"task_id": task_id, "name": name}, decide)
 
-    def archive(
-        self, *, kind: str, item_id: UUID, actor: Actor, command_id: str | None = None
-    ) -> Receipt:
+    def archive(self, *, kind: str, item_id: UUID, actor: Actor, command_id: str | None = None) -> Receipt:
         """Archive a client, project or task (`kind`): it keeps its time but takes no new time."""
         return self._set_archived(kind, item_id, True, actor, command_id)
 
-    def unarchive(
-        self, *, kind: str, item_id: UUID, actor: Actor, command_id: str | None = None
-    ) -> Receipt:
+    def unarchive(self, *, kind: str, item_id: UUID, actor: Actor, command_id: str | None = None) -> Receipt:
         return self._set_archived(kind, item_id, False, actor, command_id)
 
     def _set_archived(
@@ -166,7 +181,7 @@ class CatalogCommands(LedgerCore):
 
         def decide(ctx: CommandContext) -> Decision:
             item = self._load(classes[kind], item_id, kind)
-            _, role = self._org_role(item.org_id, actor)  # type: ignore[attr-defined]
+            _, role = self._org_role(item.org_id, actor)
             self._require_role(role, MANAGER_ROLES, f"{command} a {kind}")
             if archived:
                 item.archive(ctx)
@@ -190,9 +205,15 @@ class CatalogCommands(LedgerCore):
         command_id: str | None = None,
     ) -> Receipt:
         """Set an hourly rate (minor units of the organization's currency) from a date on."""
-        args = {"org_id": org_id, "level": level, "amount_minor": amount_minor,
-                "effective_from": effective_from.isoformat() if effective_from else None,
-                "client_id": client_id, "project_id": project_id, "member_id": member_id}
+        args = {
+            "org_id": org_id,
+            "level": level,
+            "amount_minor": amount_minor,
+            "effective_from": effective_from.isoformat() if effective_from else None,
+            "client_id": client_id,
+            "project_id": project_id,
+            "member_id": member_id,
+        }
 
         def decide(ctx: CommandContext) -> Decision:
             org, role = self._org_role(org_id, actor)
@@ -204,16 +225,24 @@ class CatalogCommands(LedgerCore):
             if member_id is not None:
                 org.require_member(member_id)
             card = self._find(RateCard, rate_card_id(org_id)) or RateCard.open(ctx, org_id)
-            card.set_rate(ctx, Rate(level=level, amount_minor=amount_minor,
-                                    currency=org.settings.currency,
-                                    effective_from=effective_from or ctx.recorded_at.date(),
-                                    client_id=client_id, project_id=project_id, member_id=member_id))
+            card.set_rate(
+                ctx,
+                Rate(
+                    level=level,
+                    amount_minor=amount_minor,
+                    currency=org.settings.currency,
+                    effective_from=effective_from or ctx.recorded_at.date(),
+                    client_id=client_id,
+                    project_id=project_id,
+                    member_id=member_id,
+                ),
+            )
             return [card], Receipt("set_rate", card.id, card.version)
 
         return self._execute("set_rate", actor, command_id, args, decide)
 
 
-def _keep(current: int | None, given: int | None | object) -> int | None:
+def _keep(current: int | None, given: int | object | None) -> int | None:
     if given is _UNSET:
         return current
     if given is not None and not isinstance(given, int):

@@ -200,9 +200,16 @@ class EntryCommands(LedgerCore):
     ) -> Receipt:
         """Start a timer; a timer already running for the member stops at the same instant."""
         start = ensure_utc(at) if at is not None else None
-        args = {"org_id": org_id, "project_id": project_id, "task_id": task_id,
-                "description": description, "tags": list(tags or ()), "billable": billable,
-                "at": start, "member_id": member_id}
+        args = {
+            "org_id": org_id,
+            "project_id": project_id,
+            "task_id": task_id,
+            "description": description,
+            "tags": list(tags or ()),
+            "billable": billable,
+            "at": start,
+            "member_id": member_id,
+        }
 
         def decide(ctx: CommandContext) -> Decision:
             org, member = self._acting_for(org_id, actor, member_id)
@@ -225,8 +232,9 @@ class EntryCommands(LedgerCore):
         at = start or self._now_after(ctx, self._running_start(timer))
         self._not_future(org, ctx, at)
         stopped, stopped_id = self._stop_running(ctx, org, timer, at)
-        entry = TimeEntry.start_timer(ctx, org_id=org.id, member_id=member, details=details,
-                                      at=at, continued_from=continued_from)
+        entry = TimeEntry.start_timer(
+            ctx, org_id=org.id, member_id=member, details=details, at=at, continued_from=continued_from
+        )
         weeks = self._book(ctx, org, entry)
         timer.claim(ctx, entry.id)
         related = (stopped_id,) if stopped_id else ()
@@ -249,8 +257,7 @@ class EntryCommands(LedgerCore):
             details = self._details(org, d.project_id, d.task_id, d.description, d.tags, d.billable)
             return self._start(ctx, org, source.member_id, details, start, source.id, "continue_entry")
 
-        return self._execute("continue_entry", actor, command_id,
-                             {"entry_id": entry_id, "at": start}, decide)
+        return self._execute("continue_entry", actor, command_id, {"entry_id": entry_id, "at": start}, decide)
 
     def _running(self, org_id: UUID, member: UUID) -> tuple[MemberTimer, TimeEntry]:
         timer = self._find(MemberTimer, member_timer_id(org_id, member))
@@ -283,8 +290,9 @@ class EntryCommands(LedgerCore):
             entry = saved[0]
             return [timer, *saved], Receipt("stop_timer", stopped_id, entry.version)
 
-        return self._execute("stop_timer", actor, command_id,
-                             {"org_id": org_id, "at": end, "member_id": member_id}, decide)
+        return self._execute(
+            "stop_timer", actor, command_id, {"org_id": org_id, "at": end, "member_id": member_id}, decide
+        )
 
     def pause_timer(
         self,
@@ -332,8 +340,9 @@ class EntryCommands(LedgerCore):
             # The timer is saved unchanged so a racing stop or start conflicts with this.
             return [entry, timer], Receipt(command, entry.id, entry.version)
 
-        return self._execute(command, actor, command_id,
-                             {"org_id": org_id, "at": instant, "member_id": member_id}, decide)
+        return self._execute(
+            command, actor, command_id, {"org_id": org_id, "at": instant, "member_id": member_id}, decide
+        )
 
     # --- manual entries and corrections ---------------------------------------
 
@@ -358,17 +367,33 @@ class EntryCommands(LedgerCore):
         begin = ensure_utc(start)
         finish = _end_from(begin, end, duration_seconds)
         breaks = _break_seconds(break_minutes)
-        args = {"org_id": org_id, "project_id": project_id, "start": begin, "end": finish,
-                "break_seconds": breaks, "task_id": task_id, "description": description,
-                "tags": list(tags or ()), "billable": billable, "member_id": member_id}
+        args = {
+            "org_id": org_id,
+            "project_id": project_id,
+            "start": begin,
+            "end": finish,
+            "break_seconds": breaks,
+            "task_id": task_id,
+            "description": description,
+            "tags": list(tags or ()),
+            "billable": billable,
+            "member_id": member_id,
+        }
 
         def decide(ctx: CommandContext) -> Decision:
             org, member = self._acting_for(org_id, actor, member_id)
             details = self._details(org, project_id, task_id, description, tags, billable)
             self._not_future(org, ctx, begin, finish)
             check_length(begin, finish, org.settings.max_entry_seconds)
-            entry = TimeEntry.record(ctx, org_id=org.id, member_id=member, details=details,
-                                     start=begin, end=finish, break_seconds=breaks)
+            entry = TimeEntry.record(
+                ctx,
+                org_id=org.id,
+                member_id=member,
+                details=details,
+                start=begin,
+                end=finish,
+                break_seconds=breaks,
+            )
             weeks = self._book(ctx, org, entry)
             return [entry, *weeks], Receipt("record_entry", entry.id, entry.version)
 
@@ -391,21 +416,36 @@ class EntryCommands(LedgerCore):
         command_id: str | None = None,
     ) -> Receipt:
         """Change an entry; fields left out keep their value. `expected_version` guards edits."""
-        given = {k: v for k, v in {"project_id": project_id, "task_id": task_id,
-                                    "description": description, "tags": tags, "billable": billable,
-                                    "start": start, "end": end, "break_minutes": break_minutes}.items()
-                 if v is not _KEEP}
-        if "start" in given and start is None:
+        given: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "project_id": project_id,
+                "task_id": task_id,
+                "description": description,
+                "tags": tags,
+                "billable": billable,
+                "start": start,
+                "end": end,
+                "break_minutes": break_minutes,
+            }.items()
+            if v is not _KEEP
+        }
+        if "start" in given and given["start"] is None:
             raise InvalidInputError("An entry needs a start.", field="start")
-        new_start = ensure_utc(start) if "start" in given else None
-        new_end = ensure_utc(end) if given.get("end") is not None else None
+        new_start = ensure_utc(given["start"]) if "start" in given else None
+        new_end = ensure_utc(given["end"]) if given.get("end") is not None else None
         breaks = _break_seconds(break_minutes) if "break_minutes" in given else None
         if expected_version is not None and (
             not isinstance(expected_version, int) or isinstance(expected_version, bool)
         ):
             raise InvalidInputError("expected_version must be a whole number.", field="version")
-        args = {"entry_id": entry_id, "expected_version": expected_version, **given,
-                "start": new_start, "end": new_end}
+        args = {
+            "entry_id": entry_id,
+            "expected_version": expected_version,
+            **given,
+            "start": new_start,
+            "end": new_end,
+        }
 
         def decide(ctx: CommandContext) -> Decision:
             entry, org = self._entry_for(entry_id, actor)
@@ -428,9 +468,14 @@ class EntryCommands(LedgerCore):
             finish = new_end if "end" in given else entry.end
             self._not_future(org, ctx, new_start, new_end)
             previous_start = entry.start
-            changed = entry.edit(ctx, details=details, start=begin, end=finish,
-                                 break_seconds=entry.break_seconds if breaks is None else breaks,
-                                 max_seconds=org.settings.max_entry_seconds)
+            changed = entry.edit(
+                ctx,
+                details=details,
+                start=begin,
+                end=finish,
+                break_seconds=entry.break_seconds if breaks is None else breaks,
+                max_seconds=org.settings.max_entry_seconds,
+            )
             weeks = self._book(ctx, org, entry, previous_start) if changed else []
             return [entry, *weeks], Receipt("edit_entry", entry.id, entry.version)
 
@@ -459,8 +504,13 @@ class EntryCommands(LedgerCore):
             saved += self._book(ctx, org, entry)
             return saved, Receipt("delete_entry", entry.id, entry.version)
 
-        return self._execute("delete_entry", actor, command_id,
-                             {"entry_id": entry_id, "expected_version": expected_version}, decide)
+        return self._execute(
+            "delete_entry",
+            actor,
+            command_id,
+            {"entry_id": entry_id, "expected_version": expected_version},
+            decide,
+        )
 
     def restore_entry(
         self,
@@ -489,8 +539,13 @@ class EntryCommands(LedgerCore):
             saved += self._book(ctx, org, entry)
             return saved, Receipt("restore_entry", entry.id, entry.version)
 
-        return self._execute("restore_entry", actor, command_id,
-                             {"entry_id": entry_id, "expected_version": expected_version}, decide)
+        return self._execute(
+            "restore_entry",
+            actor,
+            command_id,
+            {"entry_id": entry_id, "expected_version": expected_version},
+            decide,
+        )
 
 
 def _check_version(entry: TimeEntry, expected: int | None) -> None:
@@ -509,8 +564,9 @@ def _end_from(start: datetime, end: datetime | None, duration_seconds: int | Non
     if end is not None:
         return ensure_utc(end)
     if not isinstance(duration_seconds, int) or isinstance(duration_seconds, bool) or duration_seconds <= 0:
-        raise InvalidInputError("The duration must be a positive whole number of seconds.",
-                                field="duration_seconds")
+        raise InvalidInputError(
+            "The duration must be a positive whole number of seconds.", field="duration_seconds"
+        )
     return start + timedelta(seconds=duration_seconds)
 
 

@@ -47,8 +47,12 @@ class OrganizationCommands(LedgerCore):
         """Create an organization owned by the person with `owner_email` (registered if new)."""
         actor = actor or Actor.system()
         org_settings = OrgSettings().with_changes(settings or {})
-        args = {"name": name, "owner_email": owner_email, "owner_name": owner_name,
-                "settings": settings or {}}
+        args = {
+            "name": name,
+            "owner_email": owner_email,
+            "owner_name": owner_name,
+            "settings": settings or {},
+        }
 
         def decide(ctx: CommandContext) -> Decision:
             org = Organization.create(ctx, name, org_settings)
@@ -67,8 +71,9 @@ class OrganizationCommands(LedgerCore):
             org.rename(ctx, name)
             return [org], Receipt("rename_organization", org.id, org.version)
 
-        return self._execute("rename_organization", actor, command_id,
-                             {"org_id": org_id, "name": name}, decide)
+        return self._execute(
+            "rename_organization", actor, command_id, {"org_id": org_id, "name": name}, decide
+        )
 
     def change_settings(
         self, *, org_id: UUID, changes: dict[str, Any], actor: Actor, command_id: str | None = None
@@ -79,8 +84,9 @@ class OrganizationCommands(LedgerCore):
             org.change_settings(ctx, changes)
             return [org], Receipt("change_settings", org.id, org.version)
 
-        return self._execute("change_settings", actor, command_id,
-                             {"org_id": org_id, "changes": changes}, decide)
+        return self._execute(
+            "change_settings", actor, command_id, {"org_id": org_id, "changes": changes}, decide
+        )
 
     def add_member(
         self,
@@ -119,8 +125,9 @@ class OrganizationCommands(LedgerCore):
             org.change_role(ctx, user_id, role)
             return [org], Receipt("change_role", user_id, org.version, (org.id,))
 
-        return self._execute("change_role", actor, command_id,
-                             {"org_id": org_id, "user_id": user_id, "role": role}, decide)
+        return self._execute(
+            "change_role", actor, command_id, {"org_id": org_id, "user_id": user_id, "role": role}, decide
+        )
 
     def remove_member(
         self, *, org_id: UUID, user_id: UUID, actor: Actor, command_id: str | None = None
@@ -133,8 +140,9 @@ class OrganizationCommands(LedgerCore):
             org.remove_member(ctx, user_id)
             return [org], Receipt("remove_member", user_id, org.version, (org.id,))
 
-        return self._execute("remove_member", actor, command_id,
-                             {"org_id": org_id, "user_id": user_id}, decide)
+        return self._execute(
+            "remove_member", actor, command_id, {"org_id": org_id, "user_id": user_id}, decide
+        )
 
     def rename_user(
         self, *, user_id: UUID, display_name: str, actor: Actor, command_id: str | None = None
@@ -145,8 +153,9 @@ class OrganizationCommands(LedgerCore):
             user.rename(ctx, display_name)
             return [user], Receipt("rename_user", user.id, user.version)
 
-        return self._execute("rename_user", actor, command_id,
-                             {"user_id": user_id, "display_name": display_name}, decide)
+        return self._execute(
+            "rename_user", actor, command_id, {"user_id": user_id, "display_name": display_name}, decide
+        )
 
     def change_password(
         self, *, user_id: UUID, password: str, actor: Actor, command_id: str | None = None
@@ -181,8 +190,13 @@ class OrganizationCommands(LedgerCore):
         """Issue an API token; the token text is in `Receipt.secret`, this once only."""
         wanted = check_scopes(scopes)
         expiry = ensure_utc(expires_at) if expires_at is not None else None
-        args = {"org_id": org_id, "name": name, "scopes": list(wanted), "user_id": user_id,
-                "expires_at": expiry}
+        args = {
+            "org_id": org_id,
+            "name": name,
+            "scopes": list(wanted),
+            "user_id": user_id,
+            "expires_at": expiry,
+        }
 
         def decide(ctx: CommandContext) -> Decision:
             org, role = self._org_role(org_id, actor)
@@ -194,15 +208,14 @@ class OrganizationCommands(LedgerCore):
                 self._require_role(role, ADMIN_ROLES, "issue tokens for other members")
             if "admin" in wanted and holder_role not in ADMIN_ROLES:
                 raise ForbiddenError("Only an owner or admin can hold a token with the admin scope.")
-            token, text = ApiToken.issue(ctx, org_id=org.id, user_id=holder, name=name,
-                                         scopes=wanted, expires_at=expiry)
+            token, text = ApiToken.issue(
+                ctx, org_id=org.id, user_id=holder, name=name, scopes=wanted, expires_at=expiry
+            )
             return [token], Receipt("issue_token", token.id, token.version, (holder,), secret=text)
 
         return self._execute("issue_token", actor, command_id, args, decide)
 
-    def revoke_token(
-        self, *, token_id: UUID, actor: Actor, command_id: str | None = None
-    ) -> Receipt:
+    def revoke_token(self, *, token_id: UUID, actor: Actor, command_id: str | None = None) -> Receipt:
         def decide(ctx: CommandContext) -> Decision:
             token = self._load(ApiToken, token_id, "token")
             _, role = self._org_role(token.org_id, actor)

@@ -122,7 +122,7 @@ class LedgerCore(Application[UUID]):
             found = loaded[aggregate_id]
             return found if isinstance(found, cls) else None
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         if not isinstance(aggregate, cls):
@@ -226,8 +226,7 @@ class LedgerCore(Application[UUID]):
                 secret=receipt.secret,
             )
         raise ConcurrencyError(
-            f"{command} kept colliding with other changes and gave up after "
-            f"{MAX_ATTEMPTS} tries; try again."
+            f"{command} kept colliding with other changes and gave up after {MAX_ATTEMPTS} tries; try again."
         )
 
     @staticmethod
@@ -235,9 +234,7 @@ class LedgerCore(Application[UUID]):
         # Random jitter so racing writers stop colliding in lockstep.
         time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))  # noqa: S311
 
-    def _earlier_result(
-        self, command: str, actor: Actor, command_id: str, print_: str
-    ) -> Receipt | None:
+    def _earlier_result(self, command: str, actor: Actor, command_id: str, print_: str) -> Receipt | None:
         record = self._find(CommandRecord, command_record_id(actor.label, command_id))
         if record is None:
             return None

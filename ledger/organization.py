@@ -129,6 +129,4 @@ class Organization(LedgerAggregate):
     def _refuse_losing_last_owner(self, user_id: UUID) -> None:
         owners = [uid for uid, r in self.members.items() if r == "owner" and uid != user_id]
         if not owners:
-            raise ConflictError(
-                f"{self.name} would have no owner left; make someone else an owner first."
-            )
+            raise ConflictError(f"{self.name} would have no owner left; make someone else an owner first.")

@@ -101,7 +101,8 @@ class RateCard(LedgerAggregate):
         """Set (or with amount None, clear) a rate from its effective date on."""
         check_rate_target(rate.level, rate.client_id, rate.project_id, rate.member_id)
         if rate.amount_minor is not None and (
-            not isinstance(rate.amount_minor, int) or isinstance(rate.amount_minor, bool)
+            not isinstance(rate.amount_minor, int)
+            or isinstance(rate.amount_minor, bool)
             or rate.amount_minor < 0
         ):
             raise InvalidInputError(
@@ -120,9 +121,7 @@ class RateCard(LedgerAggregate):
             member_id=rate.member_id,
         )
 
-    def rate_for(
-        self, *, on: date, member_id: UUID, project_id: UUID, client_id: UUID | None
-    ) -> Rate | None:
+    def rate_for(self, *, on: date, member_id: UUID, project_id: UUID, client_id: UUID | None) -> Rate | None:
         """The rate that applies to a member's work on a project on a day, or None."""
         wanted = [
             ("project_member", None, project_id, member_id),

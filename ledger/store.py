@@ -40,8 +40,11 @@ def store_config(database_url: str | None, home: Path) -> StoreConfig:
             name = "/" + name.lstrip("/")
         return StoreConfig(
             kind="sqlite",
-            env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": name or ":memory:",
-                 "SQLITE_LOCK_TIMEOUT": "30"},
+            env={
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": name or ":memory:",
+                "SQLITE_LOCK_TIMEOUT": "30",
+            },
             description=f"sqlite:{name}",
         )
     if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):

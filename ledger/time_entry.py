@@ -358,9 +358,7 @@ class TimeEntry(LedgerAggregate):
         self._record(self.Restored, ctx)
 
 
-def check_span(
-    start: datetime, end: datetime, break_seconds: int, pauses: tuple[Pause, ...]
-) -> None:
+def check_span(start: datetime, end: datetime, break_seconds: int, pauses: tuple[Pause, ...]) -> None:
     if end <= start:
         raise InvalidInputError(
             f"The end ({end.isoformat()}) must come after the start ({start.isoformat()}).",
@@ -370,9 +368,7 @@ def check_span(
         raise InvalidInputError("The break must be a whole number of minutes, at least 0.", field="break")
     for pause in pauses:
         if pause.start < start or (pause.end or pause.start) > end:
-            raise InvalidInputError(
-                "The entry's times must still contain its pauses.", field="start"
-            )
+            raise InvalidInputError("The entry's times must still contain its pauses.", field="start")
     paused = sum(((p.end or end) - p.start).total_seconds() for p in pauses)
     if break_seconds >= (end - start).total_seconds() - paused:
         raise InvalidInputError("The break is as long as the work itself.", field="break")

@@ -56,9 +56,7 @@ class User(LedgerAggregate):
             user.password_hash = self.password_hash
 
     @classmethod
-    def register(
-        cls, ctx: CommandContext, email: str, display_name: str, password_hash: str | None
-    ) -> User:
+    def register(cls, ctx: CommandContext, email: str, display_name: str, password_hash: str | None) -> User:
         return cls._start(
             cls.Registered,
             ctx,

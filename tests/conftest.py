@@ -128,16 +128,39 @@ class World:
 @pytest.fixture
 def world(ledger: TimeLedger, clock: FixedClock) -> World:
     created = ledger.create_organization(
-        name="Acme", owner_email="owner@acme.test", owner_name="Olive Owner",
+        name="Acme",
+        owner_email="owner@acme.test",
+        owner_name="Olive Owner",
         owner_password="owner-password",
     )
     owner = Actor.user(created.related[0])
-    manager_id = ledger.add_member(org_id=created.id, email="manager@acme.test", name="Max Manager",
-                                   role="manager", password="manager-password", actor=owner).id
-    member_id = ledger.add_member(org_id=created.id, email="member@acme.test", name="Mia Member",
-                                  role="member", password="member-password", actor=owner).id
+    manager_id = ledger.add_member(
+        org_id=created.id,
+        email="manager@acme.test",
+        name="Max Manager",
+        role="manager",
+        password="manager-password",
+        actor=owner,
+    ).id
+    member_id = ledger.add_member(
+        org_id=created.id,
+        email="member@acme.test",
+        name="Mia Member",
+        role="member",
+        password="member-password",
+        actor=owner,
+    ).id
     client = ledger.create_client(org_id=created.id, name="Globex", actor=owner)
     project = ledger.create_project(org_id=created.id, name="Website", client_id=client.id, actor=owner)
     task = ledger.create_task(project_id=project.id, name="Design", actor=owner)
-    return World(ledger, clock, created.id, owner, Actor.user(manager_id), Actor.user(member_id),
-                 client.id, project.id, task.id)
+    return World(
+        ledger,
+        clock,
+        created.id,
+        owner,
+        Actor.user(manager_id),
+        Actor.user(member_id),
+        client.id,
+        project.id,
+        task.id,
+    )

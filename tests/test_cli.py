@@ -24,16 +24,14 @@ from tests.conftest import StoreHandle
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = re.compile(r"tl_[0-9a-f]{32}_[A-Za-z0-9_-]{20,}")
-CREATED = re.compile(
-    r"Created organization '(.+)' \(([0-9a-f-]{36})\) owned by (\S+) \(([0-9a-f-]{36})\)\.")
+CREATED = re.compile(r"Created organization '(.+)' \(([0-9a-f-]{36})\) owned by (\S+) \(([0-9a-f-]{36})\)\.")
 DEMO_LOGIN = re.compile(r"Log in as demo@timeledger\.local with password (\S+)")
 WAIT_SECONDS = 15.0
 
 
 def cli_env(home: Path, database_url: str | None = None) -> dict[str, str]:
     """The parent's environment without any TimeLedger setting, plus the data folder."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("TIMELEDGER_") and k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMELEDGER_") and k != "DATABASE_URL"}
     env["TIMELEDGER_HOME"] = str(home)
     env["PYTHONUNBUFFERED"] = "1"
     if database_url is not None:
@@ -41,18 +39,33 @@ def cli_env(home: Path, database_url: str | None = None) -> dict[str, str]:
     return env
 
 
-def timeledger(
-    home: Path, *args: str, database_url: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "timeledger.cli", *args], cwd=ROOT,
-                          env=cli_env(home, database_url), capture_output=True, text=True,
-                          timeout=120, check=False)
+def timeledger(home: Path, *args: str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "timeledger.cli", *args],
+        cwd=ROOT,
+        env=cli_env(home, database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def init(home: Path, org: str, email: str, *extra: str, database_url: str | None = None) -> str:
     """Run a successful `init --print-token`; return the token."""
-    done = timeledger(home, "init", "--org", org, "--email", email, "--password", "correct-horse",
-                      "--print-token", *extra, database_url=database_url)
+    done = timeledger(
+        home,
+        "init",
+        "--org",
+        org,
+        "--email",
+        email,
+        "--password",
+        "correct-horse",
+        "--print-token",
+        *extra,
+        database_url=database_url,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 2
@@ -84,7 +97,11 @@ def serving(home: Path, *args: str) -> Iterator[tuple[str, Path]]:
     with log.open("w", encoding="utf-8") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "timeledger.cli", "serve", "--port", str(port), *args],
-            cwd=ROOT, env=cli_env(home), stdout=out, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=cli_env(home),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             yield f"http://127.0.0.1:{port}", log
         finally:
@@ -119,9 +136,21 @@ def wait_for_health(base: str, log: Path) -> dict[str, Any]:
 
 def test_init_creates_the_sqlite_store_and_prints_an_admin_token_last(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    done = timeledger(home, "init", "--org", "Acme GmbH", "--email", "Olive@Acme.test",
-                      "--password", "correct-horse", "--name", "Olive Owner",
-                      "--timezone", "Europe/Berlin", "--print-token")
+    done = timeledger(
+        home,
+        "init",
+        "--org",
+        "Acme GmbH",
+        "--email",
+        "Olive@Acme.test",
+        "--password",
+        "correct-horse",
+        "--name",
+        "Olive Owner",
+        "--timezone",
+        "Europe/Berlin",
+        "--print-token",
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     token = lines[-1]
@@ -141,15 +170,19 @@ def test_init_creates_the_sqlite_store_and_prints_an_admin_token_last(tmp_path: 
         assert ledger.authenticate_password("olive@acme.test", "correct-horse") == owner_id
         org = ledger.get_organization(org_id, Actor.system())
         assert (org.name, org.members, org.settings.timezone) == (
-            "Acme GmbH", {owner_id: "owner"}, "Europe/Berlin")
+            "Acme GmbH",
+            {owner_id: "owner"},
+            "Europe/Berlin",
+        )
         owner = ledger.get_user(owner_id)
         assert owner is not None
         assert owner.display_name == "Olive Owner"
 
 
 def test_init_without_print_token_prints_no_token(tmp_path: Path) -> None:
-    done = timeledger(tmp_path / "home", "init", "--org", "Acme", "--email", "o@acme.test",
-                      "--password", "correct-horse")
+    done = timeledger(
+        tmp_path / "home", "init", "--org", "Acme", "--email", "o@acme.test", "--password", "correct-horse"
+    )
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 1
     assert "tl_" not in done.stdout
@@ -208,9 +241,7 @@ def test_a_database_url_that_is_not_postgres_is_refused(tmp_path: Path) -> None:
     assert "DATABASE_URL must start with postgresql://" in done.stderr
 
 
-def test_init_and_audit_on_the_store_named_by_database_url(
-    store: StoreHandle, tmp_path: Path
-) -> None:
+def test_init_and_audit_on_the_store_named_by_database_url(store: StoreHandle, tmp_path: Path) -> None:
     home = tmp_path / "home"
     token = init(home, "Acme", "olive@acme.test", database_url=store.url)
     assert not (home / "timeledger.db").exists()  # the events went to DATABASE_URL

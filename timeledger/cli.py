@@ -23,14 +23,16 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--password", required=True, help="the owner's password (8+ characters)")
     init.add_argument("--name", help="the owner's display name (default: from the email)")
     init.add_argument("--timezone", default="UTC", help="IANA timezone, e.g. Europe/Berlin")
-    init.add_argument("--print-token", action="store_true",
-                      help="print an admin API token, alone on the last line")
+    init.add_argument(
+        "--print-token", action="store_true", help="print an admin API token, alone on the last line"
+    )
 
     serve = commands.add_parser("serve", help="serve the app over HTTP")
     serve.add_argument("--host", help="address to bind (default TIMELEDGER_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (default TIMELEDGER_PORT or 8000)")
-    serve.add_argument("--demo", action="store_true",
-                       help="create a demo organization first if the store is empty")
+    serve.add_argument(
+        "--demo", action="store_true", help="create a demo organization first if the store is empty"
+    )
 
     audit = commands.add_parser("audit", help="audit the event log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -67,14 +69,18 @@ def _init(settings: Settings, args: argparse.Namespace) -> int:
     ledger = open_ledger(settings)
     name = args.name or args.email.split("@")[0]
     created = ledger.create_organization(
-        name=args.org, owner_email=args.email, owner_name=name, owner_password=args.password,
+        name=args.org,
+        owner_email=args.email,
+        owner_name=name,
+        owner_password=args.password,
         settings={"timezone": args.timezone},
     )
     owner_id = created.related[0]
     print(f"Created organization {args.org!r} ({created.id}) owned by {args.email} ({owner_id}).")
     if args.print_token:
-        token = ledger.issue_token(org_id=created.id, name="init", scopes=["admin"],
-                                   user_id=owner_id, actor=Actor.system())
+        token = ledger.issue_token(
+            org_id=created.id, name="init", scopes=["admin"], user_id=owner_id, actor=Actor.system()
+        )
         print(token.secret)
     return 0
 
@@ -102,8 +108,10 @@ def _audit_verify(settings: Settings) -> int:
         print(f"Audit FAILED at {result.first_break.describe()}.")
         print(f"{result.events - 1} events before it verified.")
         return 1
-    print(f"Audit passed: {result.events} events in {result.aggregates} aggregates verified "
-          f"(head position {result.head}).")
+    print(
+        f"Audit passed: {result.events} events in {result.aggregates} aggregates verified "
+        f"(head position {result.head})."
+    )
     return 0
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ledger.actors import Actor
 from ledger.application import TimeLedger
 from ledger.timezones import local_midnight
-from zoneinfo import ZoneInfo
 
 DEMO_EMAIL = "demo@timeledger.local"
 LOGIN_FILE = "demo-login.txt"
@@ -33,20 +33,33 @@ def ensure_demo(ledger: TimeLedger, home: Path) -> str:
     owner = Actor.user(created.related[0])
     org_id = created.id
     client = ledger.create_client(org_id=org_id, name="Acme Corp", actor=owner)
-    website = ledger.create_project(org_id=org_id, name="Website relaunch", client_id=client.id,
-                                    budget_seconds=80 * 3600, actor=owner)
+    website = ledger.create_project(
+        org_id=org_id, name="Website relaunch", client_id=client.id, budget_seconds=80 * 3600, actor=owner
+    )
     internal = ledger.create_project(org_id=org_id, name="Internal", billable=False, actor=owner)
     design = ledger.create_task(project_id=website.id, name="Design", actor=owner)
     ledger.set_rate(org_id=org_id, level="organization", amount_minor=9500, actor=owner)
     today = ledger.clock.now().astimezone(ZoneInfo("Europe/Berlin")).date()
     for days_ago in (3, 2, 1):
         morning = local_midnight(today - timedelta(days=days_ago), ZoneInfo("Europe/Berlin"))
-        ledger.record_entry(org_id=org_id, project_id=website.id, task_id=design.id,
-                            start=morning + timedelta(hours=9), end=morning + timedelta(hours=12, minutes=30),
-                            description="Wireframes for the new landing page", tags=["design"], actor=owner)
-        ledger.record_entry(org_id=org_id, project_id=internal.id,
-                            start=morning + timedelta(hours=13), duration_seconds=45 * 60,
-                            description="Team meeting", actor=owner)
+        ledger.record_entry(
+            org_id=org_id,
+            project_id=website.id,
+            task_id=design.id,
+            start=morning + timedelta(hours=9),
+            end=morning + timedelta(hours=12, minutes=30),
+            description="Wireframes for the new landing page",
+            tags=["design"],
+            actor=owner,
+        )
+        ledger.record_entry(
+            org_id=org_id,
+            project_id=internal.id,
+            start=morning + timedelta(hours=13),
+            duration_seconds=45 * 60,
+            description="Team meeting",
+            actor=owner,
+        )
     login = f"Log in as {DEMO_EMAIL} with password {password}"
     home.mkdir(parents=True, exist_ok=True)
     login_file.write_text(login + "\n", encoding="utf-8")

@@ -17,7 +17,6 @@ from ledger.catalog import Client
 from ledger.core import Receipt
 from ledger.errors import (
     ArchivedError,
-    EntryStateError,
     IdempotencyKeyReusedError,
     InvalidInputError,
 )
@@ -33,9 +32,13 @@ def _nothing(w: World) -> None:
 
 
 def _recorded(w: World) -> UUID:
-    return w.ledger.record_entry(org_id=w.org_id, project_id=w.project_id,
-                                 start=NOW - timedelta(hours=6), end=NOW - timedelta(hours=5),
-                                 actor=w.member).id
+    return w.ledger.record_entry(
+        org_id=w.org_id,
+        project_id=w.project_id,
+        start=NOW - timedelta(hours=6),
+        end=NOW - timedelta(hours=5),
+        actor=w.member,
+    ).id
 
 
 def _deleted(w: World) -> UUID:
@@ -45,8 +48,9 @@ def _deleted(w: World) -> UUID:
 
 
 def _running(w: World) -> UUID:
-    return w.ledger.start_timer(org_id=w.org_id, project_id=w.project_id,
-                                at=NOW - timedelta(hours=1), actor=w.member).id
+    return w.ledger.start_timer(
+        org_id=w.org_id, project_id=w.project_id, at=NOW - timedelta(hours=1), actor=w.member
+    ).id
 
 
 def _paused(w: World) -> UUID:
@@ -56,8 +60,7 @@ def _paused(w: World) -> UUID:
 
 
 def _token(w: World) -> UUID:
-    return w.ledger.issue_token(org_id=w.org_id, name="cli", scopes=["read:entries"],
-                                actor=w.member).id
+    return w.ledger.issue_token(org_id=w.org_id, name="cli", scopes=["read:entries"], actor=w.member).id
 
 
 def _archived_task(w: World) -> None:
@@ -66,79 +69,246 @@ def _archived_task(w: World) -> None:
 
 # (command name, setup returning what the command needs, the command itself)
 COMMANDS: list[tuple[str, Setup, Command]] = [
-    ("create_organization", _nothing, lambda w, _, cid: w.ledger.create_organization(
-        name="Initech", owner_email="peter@initech.test", owner_name="Peter",
-        owner_password="peter-password", settings={"currency": "USD"}, command_id=cid)),
-    ("rename_organization", _nothing, lambda w, _, cid: w.ledger.rename_organization(
-        org_id=w.org_id, name="Acme Corp", actor=w.owner, command_id=cid)),
-    ("change_settings", _nothing, lambda w, _, cid: w.ledger.change_settings(
-        org_id=w.org_id, changes={"timezone": "Europe/Berlin"}, actor=w.owner, command_id=cid)),
-    ("add_member", _nothing, lambda w, _, cid: w.ledger.add_member(
-        org_id=w.org_id, email="new@acme.test", name="Ned New", role="member",
-        password="new-password", actor=w.owner, command_id=cid)),
-    ("change_role", _nothing, lambda w, _, cid: w.ledger.change_role(
-        org_id=w.org_id, user_id=w.member.user_id, role="manager", actor=w.owner, command_id=cid)),
-    ("remove_member", _nothing, lambda w, _, cid: w.ledger.remove_member(
-        org_id=w.org_id, user_id=w.member.user_id, actor=w.owner, command_id=cid)),
-    ("rename_user", _nothing, lambda w, _, cid: w.ledger.rename_user(
-        user_id=w.member.user_id, display_name="Mia M.", actor=w.member, command_id=cid)),
-    ("change_password", _nothing, lambda w, _, cid: w.ledger.change_password(
-        user_id=w.member.user_id, password="a-new-password", actor=w.member, command_id=cid)),
-    ("issue_token", _nothing, lambda w, _, cid: w.ledger.issue_token(
-        org_id=w.org_id, name="laptop", scopes=["read:entries", "write:entries"],
-        expires_at=NOW + timedelta(days=30), actor=w.member, command_id=cid)),
-    ("revoke_token", _token, lambda w, token_id, cid: w.ledger.revoke_token(
-        token_id=token_id, actor=w.member, command_id=cid)),
-    ("create_client", _nothing, lambda w, _, cid: w.ledger.create_client(
-        org_id=w.org_id, name="Umbrella", actor=w.manager, command_id=cid)),
-    ("rename_client", _nothing, lambda w, _, cid: w.ledger.rename_client(
-        client_id=w.client_id, name="Globex Inc", actor=w.manager, command_id=cid)),
-    ("create_project", _nothing, lambda w, _, cid: w.ledger.create_project(
-        org_id=w.org_id, name="App", client_id=w.client_id, budget_seconds=36000,
-        actor=w.manager, command_id=cid)),
-    ("update_project", _nothing, lambda w, _, cid: w.ledger.update_project(
-        project_id=w.project_id, name="Website 2", billable=False, budget_minor=100_000,
-        actor=w.manager, command_id=cid)),
-    ("create_task", _nothing, lambda w, _, cid: w.ledger.create_task(
-        project_id=w.project_id, name="Build", actor=w.manager, command_id=cid)),
-    ("rename_task", _nothing, lambda w, _, cid: w.ledger.rename_task(
-        task_id=w.task_id, name="Visual design", actor=w.manager, command_id=cid)),
-    ("archive", _nothing, lambda w, _, cid: w.ledger.archive(
-        kind="task", item_id=w.task_id, actor=w.manager, command_id=cid)),
-    ("unarchive", _archived_task, lambda w, _, cid: w.ledger.unarchive(
-        kind="task", item_id=w.task_id, actor=w.manager, command_id=cid)),
-    ("set_rate", _nothing, lambda w, _, cid: w.ledger.set_rate(
-        org_id=w.org_id, level="project", amount_minor=9000, effective_from=date(2026, 11, 1),
-        project_id=w.project_id, actor=w.owner, command_id=cid)),
-    ("start_timer", _nothing, lambda w, _, cid: w.ledger.start_timer(
-        org_id=w.org_id, project_id=w.project_id, task_id=w.task_id, description="Logo",
-        tags=["ux"], actor=w.member, command_id=cid)),
-    ("continue_entry", _recorded, lambda w, entry_id, cid: w.ledger.continue_entry(
-        entry_id=entry_id, actor=w.member, command_id=cid)),
-    ("stop_timer", _running, lambda w, _, cid: w.ledger.stop_timer(
-        org_id=w.org_id, actor=w.member, command_id=cid)),
-    ("pause_timer", _running, lambda w, _, cid: w.ledger.pause_timer(
-        org_id=w.org_id, actor=w.member, command_id=cid)),
-    ("resume_timer", _paused, lambda w, _, cid: w.ledger.resume_timer(
-        org_id=w.org_id, actor=w.member, command_id=cid)),
-    ("record_entry", _nothing, lambda w, _, cid: w.ledger.record_entry(
-        org_id=w.org_id, project_id=w.project_id, start=NOW - timedelta(hours=3),
-        duration_seconds=5400, break_minutes=10, description="Review", tags=["qa"],
-        actor=w.member, command_id=cid)),
-    ("edit_entry", _recorded, lambda w, entry_id, cid: w.ledger.edit_entry(
-        entry_id=entry_id, expected_version=1, description="Fixed", end=NOW - timedelta(hours=4),
-        actor=w.member, command_id=cid)),
-    ("delete_entry", _recorded, lambda w, entry_id, cid: w.ledger.delete_entry(
-        entry_id=entry_id, expected_version=1, actor=w.member, command_id=cid)),
-    ("restore_entry", _deleted, lambda w, entry_id, cid: w.ledger.restore_entry(
-        entry_id=entry_id, actor=w.member, command_id=cid)),
+    (
+        "create_organization",
+        _nothing,
+        lambda w, _, cid: w.ledger.create_organization(
+            name="Initech",
+            owner_email="peter@initech.test",
+            owner_name="Peter",
+            owner_password="peter-password",
+            settings={"currency": "USD"},
+            command_id=cid,
+        ),
+    ),
+    (
+        "rename_organization",
+        _nothing,
+        lambda w, _, cid: w.ledger.rename_organization(
+            org_id=w.org_id, name="Acme Corp", actor=w.owner, command_id=cid
+        ),
+    ),
+    (
+        "change_settings",
+        _nothing,
+        lambda w, _, cid: w.ledger.change_settings(
+            org_id=w.org_id, changes={"timezone": "Europe/Berlin"}, actor=w.owner, command_id=cid
+        ),
+    ),
+    (
+        "add_member",
+        _nothing,
+        lambda w, _, cid: w.ledger.add_member(
+            org_id=w.org_id,
+            email="new@acme.test",
+            name="Ned New",
+            role="member",
+            password="new-password",
+            actor=w.owner,
+            command_id=cid,
+        ),
+    ),
+    (
+        "change_role",
+        _nothing,
+        lambda w, _, cid: w.ledger.change_role(
+            org_id=w.org_id, user_id=w.member.user_id, role="manager", actor=w.owner, command_id=cid
+        ),
+    ),
+    (
+        "remove_member",
+        _nothing,
+        lambda w, _, cid: w.ledger.remove_member(
+            org_id=w.org_id, user_id=w.member.user_id, actor=w.owner, command_id=cid
+        ),
+    ),
+    (
+        "rename_user",
+        _nothing,
+        lambda w, _, cid: w.ledger.rename_user(
+            user_id=w.member.user_id, display_name="Mia M.", actor=w.member, command_id=cid
+        ),
+    ),
+    (
+        "change_password",
+        _nothing,
+        lambda w, _, cid: w.ledger.change_password(
+            user_id=w.member.user_id, password="a-new-password", actor=w.member, command_id=cid
+        ),
+    ),
+    (
+        "issue_token",
+        _nothing,
+        lambda w, _, cid: w.ledger.issue_token(
+            org_id=w.org_id,
+            name="laptop",
+            scopes=["read:entries", "write:entries"],
+            expires_at=NOW + timedelta(days=30),
+            actor=w.member,
+            command_id=cid,
+        ),
+    ),
+    (
+        "revoke_token",
+        _token,
+        lambda w, token_id, cid: w.ledger.revoke_token(token_id=token_id, actor=w.member, command_id=cid),
+    ),
+    (
+        "create_client",
+        _nothing,
+        lambda w, _, cid: w.ledger.create_client(
+            org_id=w.org_id, name="Umbrella", actor=w.manager, command_id=cid
+        ),
+    ),
+    (
+        "rename_client",
+        _nothing,
+        lambda w, _, cid: w.ledger.rename_client(
+            client_id=w.client_id, name="Globex Inc", actor=w.manager, command_id=cid
+        ),
+    ),
+    (
+        "create_project",
+        _nothing,
+        lambda w, _, cid: w.ledger.create_project(
+            org_id=w.org_id,
+            name="App",
+            client_id=w.client_id,
+            budget_seconds=36000,
+            actor=w.manager,
+            command_id=cid,
+        ),
+    ),
+    (
+        "update_project",
+        _nothing,
+        lambda w, _, cid: w.ledger.update_project(
+            project_id=w.project_id,
+            name="Website 2",
+            billable=False,
+            budget_minor=100_000,
+            actor=w.manager,
+            command_id=cid,
+        ),
+    ),
+    (
+        "create_task",
+        _nothing,
+        lambda w, _, cid: w.ledger.create_task(
+            project_id=w.project_id, name="Build", actor=w.manager, command_id=cid
+        ),
+    ),
+    (
+        "rename_task",
+        _nothing,
+        lambda w, _, cid: w.ledger.rename_task(
+            task_id=w.task_id, name="Visual design", actor=w.manager, command_id=cid
+        ),
+    ),
+    (
+        "archive",
+        _nothing,
+        lambda w, _, cid: w.ledger.archive(kind="task", item_id=w.task_id, actor=w.manager, command_id=cid),
+    ),
+    (
+        "unarchive",
+        _archived_task,
+        lambda w, _, cid: w.ledger.unarchive(kind="task", item_id=w.task_id, actor=w.manager, command_id=cid),
+    ),
+    (
+        "set_rate",
+        _nothing,
+        lambda w, _, cid: w.ledger.set_rate(
+            org_id=w.org_id,
+            level="project",
+            amount_minor=9000,
+            effective_from=date(2026, 11, 1),
+            project_id=w.project_id,
+            actor=w.owner,
+            command_id=cid,
+        ),
+    ),
+    (
+        "start_timer",
+        _nothing,
+        lambda w, _, cid: w.ledger.start_timer(
+            org_id=w.org_id,
+            project_id=w.project_id,
+            task_id=w.task_id,
+            description="Logo",
+            tags=["ux"],
+            actor=w.member,
+            command_id=cid,
+        ),
+    ),
+    (
+        "continue_entry",
+        _recorded,
+        lambda w, entry_id, cid: w.ledger.continue_entry(entry_id=entry_id, actor=w.member, command_id=cid),
+    ),
+    (
+        "stop_timer",
+        _running,
+        lambda w, _, cid: w.ledger.stop_timer(org_id=w.org_id, actor=w.member, command_id=cid),
+    ),
+    (
+        "pause_timer",
+        _running,
+        lambda w, _, cid: w.ledger.pause_timer(org_id=w.org_id, actor=w.member, command_id=cid),
+    ),
+    (
+        "resume_timer",
+        _paused,
+        lambda w, _, cid: w.ledger.resume_timer(org_id=w.org_id, actor=w.member, command_id=cid),
+    ),
+    (
+        "record_entry",
+        _nothing,
+        lambda w, _, cid: w.ledger.record_entry(
+            org_id=w.org_id,
+            project_id=w.project_id,
+            start=NOW - timedelta(hours=3),
+            duration_seconds=5400,
+            break_minutes=10,
+            description="Review",
+            tags=["qa"],
+            actor=w.member,
+            command_id=cid,
+        ),
+    ),
+    (
+        "edit_entry",
+        _recorded,
+        lambda w, entry_id, cid: w.ledger.edit_entry(
+            entry_id=entry_id,
+            expected_version=1,
+            description="Fixed",
+            end=NOW - timedelta(hours=4),
+            actor=w.member,
+            command_id=cid,
+        ),
+    ),
+    (
+        "delete_entry",
+        _recorded,
+        lambda w, entry_id, cid: w.ledger.delete_entry(
+            entry_id=entry_id, expected_version=1, actor=w.member, command_id=cid
+        ),
+    ),
+    (
+        "restore_entry",
+        _deleted,
+        lambda w, entry_id, cid: w.ledger.restore_entry(entry_id=entry_id, actor=w.member, command_id=cid),
+    ),
 ]
 
 
 def test_the_table_covers_every_command_that_takes_a_command_id() -> None:
-    commands = {name for name, member in inspect.getmembers(TimeLedger, inspect.isfunction)
-                if not name.startswith("_")
-                and "command_id" in inspect.signature(member).parameters}
+    commands = {
+        name
+        for name, member in inspect.getmembers(TimeLedger, inspect.isfunction)
+        if not name.startswith("_") and "command_id" in inspect.signature(member).parameters
+    }
     assert {name for name, _, _ in COMMANDS} == commands
     assert len(COMMANDS) == len(commands) == 28
 
@@ -169,13 +339,13 @@ def test_a_repeat_appends_nothing_and_returns_the_first_result(
     assert world.ledger.head_position() == head
 
 
-def test_a_repeated_token_issue_returns_the_same_token_but_never_its_secret_again(
-    world: World
-) -> None:
-    first = world.ledger.issue_token(org_id=world.org_id, name="cli", scopes=["read:entries"],
-                                     actor=world.member, command_id="tok")
-    second = world.ledger.issue_token(org_id=world.org_id, name="cli", scopes=["read:entries"],
-                                      actor=world.member, command_id="tok")
+def test_a_repeated_token_issue_returns_the_same_token_but_never_its_secret_again(world: World) -> None:
+    first = world.ledger.issue_token(
+        org_id=world.org_id, name="cli", scopes=["read:entries"], actor=world.member, command_id="tok"
+    )
+    second = world.ledger.issue_token(
+        org_id=world.org_id, name="cli", scopes=["read:entries"], actor=world.member, command_id="tok"
+    )
     assert first.secret is not None
     assert second.secret is None
     assert second.id == first.id
@@ -185,11 +355,13 @@ def test_a_repeated_token_issue_returns_the_same_token_but_never_its_secret_agai
 
 
 def test_a_repeated_start_creates_no_second_entry(world: World) -> None:
-    first = world.ledger.start_timer(org_id=world.org_id, project_id=world.project_id,
-                                     actor=world.member, command_id="go")
+    first = world.ledger.start_timer(
+        org_id=world.org_id, project_id=world.project_id, actor=world.member, command_id="go"
+    )
     world.clock.advance(60)
-    again = world.ledger.start_timer(org_id=world.org_id, project_id=world.project_id,
-                                     actor=world.member, command_id="go")
+    again = world.ledger.start_timer(
+        org_id=world.org_id, project_id=world.project_id, actor=world.member, command_id="go"
+    )
     assert again == first
     assert again.related == ()  # it did not stop the first entry to start another
     running = world.ledger.running_entry(world.org_id, world.member)
@@ -199,12 +371,14 @@ def test_a_repeated_start_creates_no_second_entry(world: World) -> None:
 
 
 def test_the_same_id_with_different_input_is_refused_and_appends_nothing(world: World) -> None:
-    world.ledger.rename_client(client_id=world.client_id, name="Globex Inc", actor=world.manager,
-                               command_id="rename")
+    world.ledger.rename_client(
+        client_id=world.client_id, name="Globex Inc", actor=world.manager, command_id="rename"
+    )
     head = world.ledger.head_position()
     with pytest.raises(IdempotencyKeyReusedError, match="already used for a different input") as e:
-        world.ledger.rename_client(client_id=world.client_id, name="Globex Ltd",
-                                   actor=world.manager, command_id="rename")
+        world.ledger.rename_client(
+            client_id=world.client_id, name="Globex Ltd", actor=world.manager, command_id="rename"
+        )
     assert "'rename'" in str(e.value)
     assert world.ledger.head_position() == head
     client = world.ledger.aggregate(world.client_id)
@@ -214,9 +388,15 @@ def test_the_same_id_with_different_input_is_refused_and_appends_nothing(world: 
 
 def test_the_same_id_with_a_different_entry_time_is_refused(world: World) -> None:
     def record(hours: int) -> Receipt:
-        return world.ledger.record_entry(org_id=world.org_id, project_id=world.project_id,
-                                         start=NOW - timedelta(hours=hours), duration_seconds=600,
-                                         actor=world.member, command_id="rec")
+        return world.ledger.record_entry(
+            org_id=world.org_id,
+            project_id=world.project_id,
+            start=NOW - timedelta(hours=hours),
+            duration_seconds=600,
+            actor=world.member,
+            command_id="rec",
+        )
+
     record(3)
     head = world.ledger.head_position()
     with pytest.raises(IdempotencyKeyReusedError, match="different input"):
@@ -225,17 +405,17 @@ def test_the_same_id_with_a_different_entry_time_is_refused(world: World) -> Non
 
 
 OTHER_COMMANDS: dict[str, Callable[[World], Receipt]] = {
-    "rename_task": lambda w: w.ledger.rename_task(task_id=w.task_id, name="Other",
-                                                  actor=w.manager, command_id="k"),
-    "unarchive": lambda w: w.ledger.unarchive(kind="task", item_id=w.task_id, actor=w.manager,
-                                              command_id="k"),
+    "rename_task": lambda w: w.ledger.rename_task(
+        task_id=w.task_id, name="Other", actor=w.manager, command_id="k"
+    ),
+    "unarchive": lambda w: w.ledger.unarchive(
+        kind="task", item_id=w.task_id, actor=w.manager, command_id="k"
+    ),
 }
 
 
 @pytest.mark.parametrize("other", sorted(OTHER_COMMANDS))
-def test_the_same_id_for_another_command_is_refused_and_appends_nothing(
-    world: World, other: str
-) -> None:
+def test_the_same_id_for_another_command_is_refused_and_appends_nothing(world: World, other: str) -> None:
     world.ledger.archive(kind="task", item_id=world.task_id, actor=world.manager, command_id="k")
     head = world.ledger.head_position()
     with pytest.raises(IdempotencyKeyReusedError, match="already used for a different command"):
@@ -244,19 +424,23 @@ def test_the_same_id_for_another_command_is_refused_and_appends_nothing(
 
 
 def test_command_ids_are_scoped_per_actor(world: World) -> None:
-    mine = world.ledger.start_timer(org_id=world.org_id, project_id=world.project_id,
-                                    actor=world.member, command_id="morning")
+    mine = world.ledger.start_timer(
+        org_id=world.org_id, project_id=world.project_id, actor=world.member, command_id="morning"
+    )
     head = world.ledger.head_position()
-    theirs = world.ledger.start_timer(org_id=world.org_id, project_id=world.project_id,
-                                      actor=world.manager, command_id="morning")
+    theirs = world.ledger.start_timer(
+        org_id=world.org_id, project_id=world.project_id, actor=world.manager, command_id="morning"
+    )
     assert theirs.repeated is False
     assert theirs.id != mine.id
     assert world.ledger.head_position() > head
     # Different input under the same id is fine too, for another person.
-    world.ledger.rename_user(user_id=world.member.user_id, display_name="Mia",
-                             actor=world.member, command_id="name")
-    other = world.ledger.rename_user(user_id=world.manager.user_id, display_name="Max",
-                                     actor=world.manager, command_id="name")
+    world.ledger.rename_user(
+        user_id=world.member.user_id, display_name="Mia", actor=world.member, command_id="name"
+    )
+    other = world.ledger.rename_user(
+        user_id=world.manager.user_id, display_name="Max", actor=world.manager, command_id="name"
+    )
     assert other.repeated is False
     assert other.id == world.manager.user_id
     for actor in (world.member, world.manager):
@@ -265,12 +449,12 @@ def test_command_ids_are_scoped_per_actor(world: World) -> None:
         assert running.member_id == actor.user_id
 
 
-def test_a_repeat_after_the_timer_stopped_returns_the_original_and_starts_nothing(
-    world: World
-) -> None:
+def test_a_repeat_after_the_timer_stopped_returns_the_original_and_starts_nothing(world: World) -> None:
     def start() -> Receipt:
-        return world.ledger.start_timer(org_id=world.org_id, project_id=world.project_id,
-                                        actor=world.member, command_id="start-1")
+        return world.ledger.start_timer(
+            org_id=world.org_id, project_id=world.project_id, actor=world.member, command_id="start-1"
+        )
+
     first = start()
     world.clock.advance(1800)
     world.ledger.stop_timer(org_id=world.org_id, actor=world.member)
@@ -286,9 +470,15 @@ def test_a_repeat_after_the_timer_stopped_returns_the_original_and_starts_nothin
 
 def test_a_repeat_answers_even_when_the_command_would_now_be_refused(world: World) -> None:
     def record() -> Receipt:
-        return world.ledger.record_entry(org_id=world.org_id, project_id=world.project_id,
-                                         start=NOW - timedelta(hours=2), duration_seconds=3600,
-                                         actor=world.member, command_id="rec")
+        return world.ledger.record_entry(
+            org_id=world.org_id,
+            project_id=world.project_id,
+            start=NOW - timedelta(hours=2),
+            duration_seconds=3600,
+            actor=world.member,
+            command_id="rec",
+        )
+
     first = record()
     world.ledger.archive(kind="project", item_id=world.project_id, actor=world.manager)
     head = world.ledger.head_position()
@@ -296,36 +486,40 @@ def test_a_repeat_answers_even_when_the_command_would_now_be_refused(world: Worl
     assert world.ledger.head_position() == head
 
 
-def test_a_refused_command_can_be_retried_with_its_id_once_the_state_allows_it(
-    world: World
-) -> None:
-    world.ledger.change_settings(org_id=world.org_id, changes={"max_entry_seconds": 3600},
-                                 actor=world.owner)
+def test_a_refused_command_can_be_retried_with_its_id_once_the_state_allows_it(world: World) -> None:
+    world.ledger.change_settings(org_id=world.org_id, changes={"max_entry_seconds": 3600}, actor=world.owner)
 
     def record() -> Receipt:
-        return world.ledger.record_entry(org_id=world.org_id, project_id=world.project_id,
-                                         start=NOW - timedelta(hours=3), duration_seconds=7200,
-                                         actor=world.member, command_id="long-one")
+        return world.ledger.record_entry(
+            org_id=world.org_id,
+            project_id=world.project_id,
+            start=NOW - timedelta(hours=3),
+            duration_seconds=7200,
+            actor=world.member,
+            command_id="long-one",
+        )
+
     head = world.ledger.head_position()
     with pytest.raises(InvalidInputError, match="longer than"):
         record()
     assert world.ledger.head_position() == head
-    world.ledger.change_settings(org_id=world.org_id, changes={"max_entry_seconds": 8 * 3600},
-                                 actor=world.owner)
+    world.ledger.change_settings(
+        org_id=world.org_id, changes={"max_entry_seconds": 8 * 3600}, actor=world.owner
+    )
     done = record()
     assert done.repeated is False
     assert world.ledger.get_entry(done.id, world.member).duration_seconds == 7200
     assert record() == done
 
 
-def test_a_timer_refused_on_an_archived_project_can_be_retried_after_unarchiving(
-    world: World
-) -> None:
+def test_a_timer_refused_on_an_archived_project_can_be_retried_after_unarchiving(world: World) -> None:
     world.ledger.archive(kind="project", item_id=world.project_id, actor=world.manager)
 
     def start() -> Receipt:
-        return world.ledger.start_timer(org_id=world.org_id, project_id=world.project_id,
-                                        actor=world.member, command_id="retry-me")
+        return world.ledger.start_timer(
+            org_id=world.org_id, project_id=world.project_id, actor=world.member, command_id="retry-me"
+        )
+
     with pytest.raises(ArchivedError):
         start()
     world.ledger.unarchive(kind="project", item_id=world.project_id, actor=world.manager)
@@ -337,12 +531,14 @@ def test_a_timer_refused_on_an_archived_project_can_be_retried_after_unarchiving
 def test_a_repeat_is_recognised_by_another_ledger_over_the_same_store(
     world: World, make_ledger: Callable[..., TimeLedger]
 ) -> None:
-    first = world.ledger.create_client(org_id=world.org_id, name="Umbrella", actor=world.manager,
-                                       command_id="client-1")
+    first = world.ledger.create_client(
+        org_id=world.org_id, name="Umbrella", actor=world.manager, command_id="client-1"
+    )
     other = make_ledger(world.clock)
     head = other.head_position()
-    again = other.create_client(org_id=world.org_id, name="Umbrella", actor=world.manager,
-                                command_id="client-1")
+    again = other.create_client(
+        org_id=world.org_id, name="Umbrella", actor=world.manager, command_id="client-1"
+    )
     assert again == first
     assert again.repeated is True
     assert other.head_position() == head
@@ -352,8 +548,9 @@ def test_a_repeat_is_recognised_by_another_ledger_over_the_same_store(
 def test_a_command_id_must_be_1_to_200_characters(world: World, command_id: str) -> None:
     head = world.ledger.head_position()
     with pytest.raises(InvalidInputError, match="command id is 1 to 200 characters"):
-        world.ledger.create_client(org_id=world.org_id, name="Umbrella", actor=world.manager,
-                                   command_id=command_id)
+        world.ledger.create_client(
+            org_id=world.org_id, name="Umbrella", actor=world.manager, command_id=command_id
+        )
     assert world.ledger.head_position() == head
 
 
@@ -368,8 +565,7 @@ def test_a_repeat_racing_its_twin_still_returns_the_first_result(
     def look_up_while_the_twin_commits(*args: Any) -> Receipt | None:
         found = look_up(*args)
         if found is None and not twin_receipts:  # the twin wins the race right here
-            twin_receipts.append(twin.delete_entry(entry_id=entry_id, actor=world.member,
-                                                   command_id="del"))
+            twin_receipts.append(twin.delete_entry(entry_id=entry_id, actor=world.member, command_id="del"))
         return found
 
     monkeypatch.setattr(world.ledger, "_earlier_result", look_up_while_the_twin_commits)
@@ -378,13 +574,11 @@ def test_a_repeat_racing_its_twin_still_returns_the_first_result(
     assert mine.repeated is True
 
 
-def test_an_edit_repeated_with_the_same_instant_in_another_offset_is_a_repeat(
-    world: World
-) -> None:
+def test_an_edit_repeated_with_the_same_instant_in_another_offset_is_a_repeat(world: World) -> None:
     entry_id = _recorded(world)
     end = NOW - timedelta(hours=4)
-    first = world.ledger.edit_entry(entry_id=entry_id, end=end, actor=world.member,
-                                    command_id="edit")
-    again = world.ledger.edit_entry(entry_id=entry_id, end=end.astimezone(BERLIN),
-                                    actor=world.member, command_id="edit")
+    first = world.ledger.edit_entry(entry_id=entry_id, end=end, actor=world.member, command_id="edit")
+    again = world.ledger.edit_entry(
+        entry_id=entry_id, end=end.astimezone(BERLIN), actor=world.member, command_id="edit"
+    )
     assert again == first

@@ -41,7 +41,7 @@ def race(count: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseEx
         barrier.wait()
         try:
             outcome = work(i)
-        except BaseException as error:  # noqa: BLE001 - collected and asserted on
+        except BaseException as error:
             with lock:
                 errors.append(error)
         else:
@@ -59,8 +59,9 @@ def race(count: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseEx
 
 def live_world(make_ledger: Callable[..., TimeLedger]) -> tuple[TimeLedger, UUID, Actor, UUID]:
     ledger = make_ledger(SystemClock())
-    created = ledger.create_organization(name="Race", owner_email="race@x.test",
-                                         owner_name="Rae", owner_password="race-password")
+    created = ledger.create_organization(
+        name="Race", owner_email="race@x.test", owner_name="Rae", owner_password="race-password"
+    )
     owner = Actor.user(created.related[0])
     project = ledger.create_project(org_id=created.id, name="P", actor=owner)
     return ledger, created.id, owner, project.id
@@ -75,8 +76,12 @@ def test_twenty_threads_starting_timers_leave_exactly_one_running(
 ) -> None:
     ledger, org_id, owner, project_id = live_world(make_ledger)
     before = topics(ledger)
-    receipts, errors = race(THREADS, lambda i: ledger.start_timer(
-        org_id=org_id, project_id=project_id, description=f"thread {i}", actor=owner))
+    receipts, errors = race(
+        THREADS,
+        lambda i: ledger.start_timer(
+            org_id=org_id, project_id=project_id, description=f"thread {i}", actor=owner
+        ),
+    )
     assert errors == []
     assert len(receipts) == THREADS
     started = [r.id for r in receipts]
@@ -89,7 +94,9 @@ def test_twenty_threads_starting_timers_leave_exactly_one_running(
     assert after["MemberTimer.Claimed"] == len(receipts)
     # Each stopped entry was stopped by exactly one later start, at that start's instant.
     stopped_by = [r.related[0] for r in receipts if r.related]
-    assert sorted(map(str, stopped_by)) == sorted(map(str, set(started) - set(running_entries(ledger, started))))
+    assert sorted(map(str, stopped_by)) == sorted(
+        map(str, set(started) - set(running_entries(ledger, started)))
+    )
     for r in receipts:
         if r.related:
             stopped: TimeEntry = ledger.repository.get(r.related[0])
@@ -99,8 +106,12 @@ def test_twenty_threads_starting_timers_leave_exactly_one_running(
 def test_racing_repeats_of_one_command_id_start_one_timer(make_ledger: Callable[..., TimeLedger]) -> None:
     ledger, org_id, owner, project_id = live_world(make_ledger)
     before = topics(ledger)
-    receipts, errors = race(8, lambda i: ledger.start_timer(
-        org_id=org_id, project_id=project_id, actor=owner, command_id="same-key"))
+    receipts, errors = race(
+        8,
+        lambda i: ledger.start_timer(
+            org_id=org_id, project_id=project_id, actor=owner, command_id="same-key"
+        ),
+    )
     assert errors == []
     assert len({(r.id, r.version) for r in receipts}) == 1
     after = topics(ledger) - before
@@ -111,10 +122,19 @@ def test_racing_repeats_of_one_command_id_start_one_timer(make_ledger: Callable[
 def test_racing_edits_of_one_version_let_exactly_one_win(make_ledger: Callable[..., TimeLedger]) -> None:
     ledger, org_id, owner, project_id = live_world(make_ledger)
     now = ledger.clock.now()
-    entry = ledger.record_entry(org_id=org_id, project_id=project_id, start=now - timedelta(hours=2),
-                                end=now - timedelta(hours=1), actor=owner)
-    receipts, errors = race(8, lambda i: ledger.edit_entry(
-        entry_id=entry.id, expected_version=entry.version, description=f"edit {i}", actor=owner))
+    entry = ledger.record_entry(
+        org_id=org_id,
+        project_id=project_id,
+        start=now - timedelta(hours=2),
+        end=now - timedelta(hours=1),
+        actor=owner,
+    )
+    receipts, errors = race(
+        8,
+        lambda i: ledger.edit_entry(
+            entry_id=entry.id, expected_version=entry.version, description=f"edit {i}", actor=owner
+        ),
+    )
     assert len(receipts) == 1
     assert len(errors) == 7
     assert all(isinstance(e, StaleVersionError) for e in errors)
@@ -129,25 +149,40 @@ def test_racing_overlapping_entries_are_refused_when_overlap_is_forbidden(
     ledger, org_id, owner, project_id = live_world(make_ledger)
     ledger.change_settings(org_id=org_id, changes={"overlap_allowed": False}, actor=owner)
     now = ledger.clock.now()
-    receipts, errors = race(8, lambda i: ledger.record_entry(
-        org_id=org_id, project_id=project_id, start=now - timedelta(hours=3, minutes=i),
-        duration_seconds=3600, actor=owner))
+    receipts, errors = race(
+        8,
+        lambda i: ledger.record_entry(
+            org_id=org_id,
+            project_id=project_id,
+            start=now - timedelta(hours=3, minutes=i),
+            duration_seconds=3600,
+            actor=owner,
+        ),
+    )
     assert len(receipts) == 1
     assert len(errors) == 7
     assert all(isinstance(e, OverlapError) for e in errors)
 
 
-def test_a_manual_entry_racing_a_timer_start_cannot_overlap_it(make_ledger: Callable[..., TimeLedger]) -> None:
+def test_a_manual_entry_racing_a_timer_start_cannot_overlap_it(
+    make_ledger: Callable[..., TimeLedger],
+) -> None:
     ledger, org_id, owner, project_id = live_world(make_ledger)
     ledger.change_settings(org_id=org_id, changes={"overlap_allowed": False}, actor=owner)
     now = ledger.clock.now()
 
     def work(i: int) -> Any:
         if i % 2 == 0:
-            return ledger.start_timer(org_id=org_id, project_id=project_id,
-                                      at=now - timedelta(minutes=30), actor=owner)
-        return ledger.record_entry(org_id=org_id, project_id=project_id,
-                                   start=now - timedelta(minutes=40), duration_seconds=1200, actor=owner)
+            return ledger.start_timer(
+                org_id=org_id, project_id=project_id, at=now - timedelta(minutes=30), actor=owner
+            )
+        return ledger.record_entry(
+            org_id=org_id,
+            project_id=project_id,
+            start=now - timedelta(minutes=40),
+            duration_seconds=1200,
+            actor=owner,
+        )
 
     receipts, errors = race(2, work)
     assert len(receipts) == 1
@@ -156,8 +191,10 @@ def test_a_manual_entry_racing_a_timer_start_cannot_overlap_it(make_ledger: Call
 
 # --- processes against PostgreSQL --------------------------------------------------------
 
-def _start_many(env: dict[str, str], org_id: str, user_id: str, project_id: str, count: int,
-                go: Any, out: Any) -> None:
+
+def _start_many(
+    env: dict[str, str], org_id: str, user_id: str, project_id: str, count: int, go: Any, out: Any
+) -> None:
     ledger = TimeLedger(env, clock=SystemClock(), passwords=Passwords.fast_for_tests())
     actor = Actor.user(UUID(user_id))
     go.wait()
@@ -165,15 +202,18 @@ def _start_many(env: dict[str, str], org_id: str, user_id: str, project_id: str,
     failures = []
     for _ in range(count):
         try:
-            ids.append(str(ledger.start_timer(org_id=UUID(org_id), project_id=UUID(project_id), actor=actor).id))
-        except Exception as error:  # noqa: BLE001 - reported to the parent, which asserts none
+            ids.append(
+                str(ledger.start_timer(org_id=UUID(org_id), project_id=UUID(project_id), actor=actor).id)
+            )
+        except Exception as error:
             failures.append(repr(error))
     out.put((ids, failures))
     ledger.close()
 
 
 def test_four_processes_starting_timers_leave_exactly_one_running(
-    store: StoreHandle, make_ledger: Callable[..., TimeLedger],
+    store: StoreHandle,
+    make_ledger: Callable[..., TimeLedger],
 ) -> None:
     if store.kind != "postgres":
         pytest.skip("the multi-process race is specified against PostgreSQL")
@@ -184,8 +224,10 @@ def test_four_processes_starting_timers_leave_exactly_one_running(
     out = context.Queue()
     per_process = 10
     workers = [
-        context.Process(target=_start_many, args=(store.env, str(org_id), str(owner.user_id),
-                                                  str(project_id), per_process, go, out))
+        context.Process(
+            target=_start_many,
+            args=(store.env, str(org_id), str(owner.user_id), str(project_id), per_process, go, out),
+        )
         for _ in range(4)
     ]
     for w in workers:

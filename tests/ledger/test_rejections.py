@@ -45,11 +45,15 @@ def refused(world: World, error: type[LedgerError], words: str, call: Callable[[
     return info.value
 
 
-def record(w: World, start: datetime = NOW - 3 * HOUR, end: datetime | None = NOW - 2 * HOUR,
-           actor: Actor | None = None, **more: Any) -> Receipt:
+def record(
+    w: World,
+    start: datetime = NOW - 3 * HOUR,
+    end: datetime | None = NOW - 2 * HOUR,
+    actor: Actor | None = None,
+    **more: Any,
+) -> Receipt:
     more.setdefault("project_id", w.project_id)
-    return w.ledger.record_entry(org_id=w.org_id, start=start, end=end,
-                                 actor=actor or w.member, **more)
+    return w.ledger.record_entry(org_id=w.org_id, start=start, end=end, actor=actor or w.member, **more)
 
 
 def start(w: World, at: datetime | None = None, **more: Any) -> Receipt:
@@ -66,8 +70,9 @@ class Other:
 
 
 def other_org(w: World) -> Other:
-    created = w.ledger.create_organization(name="Initech", owner_email="peter@initech.test",
-                                           owner_name="Peter", owner_password="peter-password")
+    created = w.ledger.create_organization(
+        name="Initech", owner_email="peter@initech.test", owner_name="Peter", owner_password="peter-password"
+    )
     owner = Actor.user(created.related[0])
     project = w.ledger.create_project(org_id=created.id, name="TPS", actor=owner).id
     task = w.ledger.create_task(project_id=project, name="Reports", actor=owner).id
@@ -81,6 +86,7 @@ def _nothing(w: World) -> None:
 def _settings(**changes: Any) -> Callable[[World], None]:
     def setup(w: World) -> None:
         w.ledger.change_settings(org_id=w.org_id, changes=changes, actor=w.owner)
+
     return setup
 
 
@@ -88,6 +94,7 @@ def _archived(kind: str) -> Callable[[World], None]:
     def setup(w: World) -> None:
         item = {"client": w.client_id, "project": w.project_id, "task": w.task_id}[kind]
         w.ledger.archive(kind=kind, item_id=item, actor=w.manager)
+
     return setup
 
 
@@ -116,8 +123,11 @@ def _entry_and_outsider(w: World) -> tuple[UUID, Other]:
 
 
 def _admin(w: World) -> Actor:
-    return Actor.user(w.ledger.add_member(org_id=w.org_id, email="ada@acme.test", name="Ada",
-                                          role="admin", actor=w.owner).id)
+    return Actor.user(
+        w.ledger.add_member(
+            org_id=w.org_id, email="ada@acme.test", name="Ada", role="admin", actor=w.owner
+        ).id
+    )
 
 
 def _second_project(w: World) -> UUID:
@@ -135,162 +145,420 @@ class Case:
 
 CASES = [
     # --- times -------------------------------------------------------------------------
-    Case("end-before-start", InvalidInputError, "must come after the start",
-         lambda w, _: record(w, start=NOW - 2 * HOUR, end=NOW - 3 * HOUR)),
-    Case("end-equals-start", InvalidInputError, "must come after the start",
-         lambda w, _: record(w, start=NOW - 2 * HOUR, end=NOW - 2 * HOUR)),
-    Case("end-and-duration", InvalidInputError, "either an end or a duration",
-         lambda w, _: record(w, duration_seconds=600)),
-    Case("neither-end-nor-duration", InvalidInputError, "either an end or a duration",
-         lambda w, _: record(w, end=None)),
-    Case("negative-duration", InvalidInputError, "positive whole number of seconds",
-         lambda w, _: record(w, end=None, duration_seconds=-600)),
-    Case("zero-duration", InvalidInputError, "positive whole number of seconds",
-         lambda w, _: record(w, end=None, duration_seconds=0)),
-    Case("negative-break", InvalidInputError, "break must be a whole number of minutes",
-         lambda w, _: record(w, break_minutes=-5)),
-    Case("break-as-long-as-the-work", InvalidInputError, "break is as long as the work",
-         lambda w, _: record(w, break_minutes=60)),
-    Case("longer-than-the-maximum", InvalidInputError, "longer than the 24 hours",
-         lambda w, _: record(w, start=NOW - 26 * HOUR, end=NOW - HOUR)),
-    Case("longer-than-a-lowered-maximum", InvalidInputError, "longer than the 1 hours",
-         lambda w, _: record(w, start=NOW - 3 * HOUR, end=NOW - HOUR),
-         _settings(max_entry_seconds=3600)),
-    Case("edit-longer-than-the-maximum", InvalidInputError, "longer than the 24 hours",
-         lambda w, e: w.ledger.edit_entry(entry_id=e, start=NOW - 30 * HOUR, actor=w.member),
-         _entry),
-    Case("timer-started-in-the-future", InvalidInputError, "in the future",
-         lambda w, _: start(w, at=NOW + 20 * MINUTE)),
-    Case("entry-ending-in-the-future", InvalidInputError, "allows at most 15 minutes ahead",
-         lambda w, _: record(w, start=NOW - HOUR, end=NOW + 20 * MINUTE)),
-    Case("entry-starting-in-the-future", InvalidInputError, "in the future",
-         lambda w, _: record(w, start=NOW + 2 * HOUR, end=NOW + 3 * HOUR)),
-    Case("future-with-no-allowance", InvalidInputError, "allows at most 0 minutes ahead",
-         lambda w, _: record(w, start=NOW - HOUR, end=NOW + MINUTE),
-         _settings(future_allowance_seconds=0)),
-    Case("edit-end-into-the-future", InvalidInputError, "in the future",
-         lambda w, e: w.ledger.edit_entry(entry_id=e, end=NOW + HOUR, actor=w.member), _entry),
-    Case("naive-start", InvalidInputError, "has no timezone offset",
-         lambda w, _: record(w, start=datetime(2026, 11, 20, 9), end=None, duration_seconds=60)),
-    Case("naive-end", InvalidInputError, "has no timezone offset",
-         lambda w, _: record(w, end=datetime(2026, 11, 20, 14))),
-    Case("naive-timer-start", InvalidInputError, "has no timezone offset",
-         lambda w, _: start(w, at=datetime(2026, 11, 20, 14))),
-    Case("naive-edit", InvalidInputError, "has no timezone offset",
-         lambda w, e: w.ledger.edit_entry(entry_id=e, end=datetime(2026, 11, 20, 14),
-                                          actor=w.member), _entry),
+    Case(
+        "end-before-start",
+        InvalidInputError,
+        "must come after the start",
+        lambda w, _: record(w, start=NOW - 2 * HOUR, end=NOW - 3 * HOUR),
+    ),
+    Case(
+        "end-equals-start",
+        InvalidInputError,
+        "must come after the start",
+        lambda w, _: record(w, start=NOW - 2 * HOUR, end=NOW - 2 * HOUR),
+    ),
+    Case(
+        "end-and-duration",
+        InvalidInputError,
+        "either an end or a duration",
+        lambda w, _: record(w, duration_seconds=600),
+    ),
+    Case(
+        "neither-end-nor-duration",
+        InvalidInputError,
+        "either an end or a duration",
+        lambda w, _: record(w, end=None),
+    ),
+    Case(
+        "negative-duration",
+        InvalidInputError,
+        "positive whole number of seconds",
+        lambda w, _: record(w, end=None, duration_seconds=-600),
+    ),
+    Case(
+        "zero-duration",
+        InvalidInputError,
+        "positive whole number of seconds",
+        lambda w, _: record(w, end=None, duration_seconds=0),
+    ),
+    Case(
+        "negative-break",
+        InvalidInputError,
+        "break must be a whole number of minutes",
+        lambda w, _: record(w, break_minutes=-5),
+    ),
+    Case(
+        "break-as-long-as-the-work",
+        InvalidInputError,
+        "break is as long as the work",
+        lambda w, _: record(w, break_minutes=60),
+    ),
+    Case(
+        "longer-than-the-maximum",
+        InvalidInputError,
+        "longer than the 24 hours",
+        lambda w, _: record(w, start=NOW - 26 * HOUR, end=NOW - HOUR),
+    ),
+    Case(
+        "longer-than-a-lowered-maximum",
+        InvalidInputError,
+        "longer than the 1 hours",
+        lambda w, _: record(w, start=NOW - 3 * HOUR, end=NOW - HOUR),
+        _settings(max_entry_seconds=3600),
+    ),
+    Case(
+        "edit-longer-than-the-maximum",
+        InvalidInputError,
+        "longer than the 24 hours",
+        lambda w, e: w.ledger.edit_entry(entry_id=e, start=NOW - 30 * HOUR, actor=w.member),
+        _entry,
+    ),
+    Case(
+        "timer-started-in-the-future",
+        InvalidInputError,
+        "in the future",
+        lambda w, _: start(w, at=NOW + 20 * MINUTE),
+    ),
+    Case(
+        "entry-ending-in-the-future",
+        InvalidInputError,
+        "allows at most 15 minutes ahead",
+        lambda w, _: record(w, start=NOW - HOUR, end=NOW + 20 * MINUTE),
+    ),
+    Case(
+        "entry-starting-in-the-future",
+        InvalidInputError,
+        "in the future",
+        lambda w, _: record(w, start=NOW + 2 * HOUR, end=NOW + 3 * HOUR),
+    ),
+    Case(
+        "future-with-no-allowance",
+        InvalidInputError,
+        "allows at most 0 minutes ahead",
+        lambda w, _: record(w, start=NOW - HOUR, end=NOW + MINUTE),
+        _settings(future_allowance_seconds=0),
+    ),
+    Case(
+        "edit-end-into-the-future",
+        InvalidInputError,
+        "in the future",
+        lambda w, e: w.ledger.edit_entry(entry_id=e, end=NOW + HOUR, actor=w.member),
+        _entry,
+    ),
+    Case(
+        "naive-start",
+        InvalidInputError,
+        "has no timezone offset",
+        lambda w, _: record(w, start=datetime(2026, 11, 20, 9), end=None, duration_seconds=60),
+    ),
+    Case(
+        "naive-end",
+        InvalidInputError,
+        "has no timezone offset",
+        lambda w, _: record(w, end=datetime(2026, 11, 20, 14)),
+    ),
+    Case(
+        "naive-timer-start",
+        InvalidInputError,
+        "has no timezone offset",
+        lambda w, _: start(w, at=datetime(2026, 11, 20, 14)),
+    ),
+    Case(
+        "naive-edit",
+        InvalidInputError,
+        "has no timezone offset",
+        lambda w, e: w.ledger.edit_entry(entry_id=e, end=datetime(2026, 11, 20, 14), actor=w.member),
+        _entry,
+    ),
     # --- what the time is tracked against -------------------------------------------------
-    Case("unknown-project", NotFoundError, "no project with id",
-         lambda w, _: record(w, project_id=uuid4())),
-    Case("unknown-project-timer", NotFoundError, "no project with id",
-         lambda w, _: start(w, project_id=uuid4())),
-    Case("project-of-another-org", NotFoundError, "no project with id",
-         lambda w, other: record(w, project_id=other.project_id), other_org),
-    Case("timer-on-project-of-another-org", NotFoundError, "no project with id",
-         lambda w, other: start(w, project_id=other.project_id), other_org),
-    Case("task-of-another-org", NotFoundError, "no task with id",
-         lambda w, other: record(w, task_id=other.task_id), other_org),
-    Case("task-of-another-project", NotFoundError, "no task with id",
-         lambda w, project: record(w, project_id=project, task_id=w.task_id), _second_project),
-    Case("archived-project", ArchivedError, "'Website' is archived",
-         lambda w, _: record(w), _archived("project")),
-    Case("timer-on-archived-project", ArchivedError, "unarchive it",
-         lambda w, _: start(w), _archived("project")),
-    Case("archived-task", ArchivedError, "'Design' is archived",
-         lambda w, _: record(w, task_id=w.task_id), _archived("task")),
-    Case("project-of-archived-client", ArchivedError, "'Globex' is archived",
-         lambda w, _: record(w), _archived("client")),
-    Case("edit-onto-archived-task", ArchivedError, "is archived",
-         lambda w, e: w.ledger.edit_entry(entry_id=e, project_id=w.project_id,
-                                          task_id=w.task_id, actor=w.member),
-         lambda w: (_entry(w), _archived("task")(w))[0]),
-    Case("continue-entry-of-archived-project", ArchivedError, "is archived",
-         lambda w, e: w.ledger.continue_entry(entry_id=e, actor=w.member),
-         _entry_then_project_archived),
+    Case("unknown-project", NotFoundError, "no project with id", lambda w, _: record(w, project_id=uuid4())),
+    Case(
+        "unknown-project-timer",
+        NotFoundError,
+        "no project with id",
+        lambda w, _: start(w, project_id=uuid4()),
+    ),
+    Case(
+        "project-of-another-org",
+        NotFoundError,
+        "no project with id",
+        lambda w, other: record(w, project_id=other.project_id),
+        other_org,
+    ),
+    Case(
+        "timer-on-project-of-another-org",
+        NotFoundError,
+        "no project with id",
+        lambda w, other: start(w, project_id=other.project_id),
+        other_org,
+    ),
+    Case(
+        "task-of-another-org",
+        NotFoundError,
+        "no task with id",
+        lambda w, other: record(w, task_id=other.task_id),
+        other_org,
+    ),
+    Case(
+        "task-of-another-project",
+        NotFoundError,
+        "no task with id",
+        lambda w, project: record(w, project_id=project, task_id=w.task_id),
+        _second_project,
+    ),
+    Case(
+        "archived-project",
+        ArchivedError,
+        "'Website' is archived",
+        lambda w, _: record(w),
+        _archived("project"),
+    ),
+    Case(
+        "timer-on-archived-project",
+        ArchivedError,
+        "unarchive it",
+        lambda w, _: start(w),
+        _archived("project"),
+    ),
+    Case(
+        "archived-task",
+        ArchivedError,
+        "'Design' is archived",
+        lambda w, _: record(w, task_id=w.task_id),
+        _archived("task"),
+    ),
+    Case(
+        "project-of-archived-client",
+        ArchivedError,
+        "'Globex' is archived",
+        lambda w, _: record(w),
+        _archived("client"),
+    ),
+    Case(
+        "edit-onto-archived-task",
+        ArchivedError,
+        "is archived",
+        lambda w, e: w.ledger.edit_entry(
+            entry_id=e, project_id=w.project_id, task_id=w.task_id, actor=w.member
+        ),
+        lambda w: (_entry(w), _archived("task")(w))[0],
+    ),
+    Case(
+        "continue-entry-of-archived-project",
+        ArchivedError,
+        "is archived",
+        lambda w, e: w.ledger.continue_entry(entry_id=e, actor=w.member),
+        _entry_then_project_archived,
+    ),
     # --- members and roles ----------------------------------------------------------------
-    Case("add-member-unknown-role", InvalidInputError, "There is no role 'boss'",
-         lambda w, _: w.ledger.add_member(org_id=w.org_id, email="b@acme.test", name="Bo",
-                                          role="boss", actor=w.owner)),
-    Case("change-role-unknown-role", InvalidInputError, "There is no role 'boss'",
-         lambda w, _: w.ledger.change_role(org_id=w.org_id, user_id=w.member.user_id,
-                                           role="boss", actor=w.owner)),
-    Case("remove-last-owner", ConflictError, "would have no owner left",
-         lambda w, _: w.ledger.remove_member(org_id=w.org_id, user_id=w.owner.user_id,
-                                             actor=w.owner)),
-    Case("demote-last-owner", ConflictError, "would have no owner left",
-         lambda w, _: w.ledger.change_role(org_id=w.org_id, user_id=w.owner.user_id,
-                                           role="admin", actor=w.owner)),
-    Case("member-creates-project", ForbiddenError, "Your role (member) may not create projects",
-         lambda w, _: w.ledger.create_project(org_id=w.org_id, name="Mine", actor=w.member)),
-    Case("member-changes-settings", ForbiddenError, "may not change the organization's settings",
-         lambda w, _: w.ledger.change_settings(org_id=w.org_id, changes={"currency": "USD"},
-                                               actor=w.member)),
-    Case("manager-adds-a-member", ForbiddenError, "Your role (manager) may not add members",
-         lambda w, _: w.ledger.add_member(org_id=w.org_id, email="b@acme.test", name="Bo",
-                                          role="member", actor=w.manager)),
-    Case("admin-makes-an-owner", ForbiddenError, "Only an owner may make someone an owner",
-         lambda w, admin: w.ledger.add_member(org_id=w.org_id, email="b@acme.test", name="Bo",
-                                              role="owner", actor=admin), _admin),
-    Case("member-edits-anothers-entry", ForbiddenError, "may not change other members' entries",
-         lambda w, e: w.ledger.edit_entry(entry_id=e, description="mine now", actor=w.member),
-         _managers_entry),
-    Case("member-deletes-anothers-entry", ForbiddenError, "other members' entries",
-         lambda w, e: w.ledger.delete_entry(entry_id=e, actor=w.member), _managers_entry),
-    Case("outsider-reads-entry", NotFoundError, "no time entry with id",
-         lambda w, ctx: w.ledger.get_entry(ctx[0], ctx[1].owner), _entry_and_outsider),
-    Case("outsider-edits-entry", NotFoundError, "no time entry with id",
-         lambda w, ctx: w.ledger.edit_entry(entry_id=ctx[0], description="x",
-                                            actor=ctx[1].owner), _entry_and_outsider),
-    Case("outsider-deletes-entry", NotFoundError, "no time entry with id",
-         lambda w, ctx: w.ledger.delete_entry(entry_id=ctx[0], actor=ctx[1].owner),
-         _entry_and_outsider),
-    Case("outsider-records-in-org", NotFoundError, "no organization with id",
-         lambda w, other: record(w, actor=other.owner), other_org),
+    Case(
+        "add-member-unknown-role",
+        InvalidInputError,
+        "There is no role 'boss'",
+        lambda w, _: w.ledger.add_member(
+            org_id=w.org_id, email="b@acme.test", name="Bo", role="boss", actor=w.owner
+        ),
+    ),
+    Case(
+        "change-role-unknown-role",
+        InvalidInputError,
+        "There is no role 'boss'",
+        lambda w, _: w.ledger.change_role(
+            org_id=w.org_id, user_id=w.member.user_id, role="boss", actor=w.owner
+        ),
+    ),
+    Case(
+        "remove-last-owner",
+        ConflictError,
+        "would have no owner left",
+        lambda w, _: w.ledger.remove_member(org_id=w.org_id, user_id=w.owner.user_id, actor=w.owner),
+    ),
+    Case(
+        "demote-last-owner",
+        ConflictError,
+        "would have no owner left",
+        lambda w, _: w.ledger.change_role(
+            org_id=w.org_id, user_id=w.owner.user_id, role="admin", actor=w.owner
+        ),
+    ),
+    Case(
+        "member-creates-project",
+        ForbiddenError,
+        "Your role (member) may not create projects",
+        lambda w, _: w.ledger.create_project(org_id=w.org_id, name="Mine", actor=w.member),
+    ),
+    Case(
+        "member-changes-settings",
+        ForbiddenError,
+        "may not change the organization's settings",
+        lambda w, _: w.ledger.change_settings(org_id=w.org_id, changes={"currency": "USD"}, actor=w.member),
+    ),
+    Case(
+        "manager-adds-a-member",
+        ForbiddenError,
+        "Your role (manager) may not add members",
+        lambda w, _: w.ledger.add_member(
+            org_id=w.org_id, email="b@acme.test", name="Bo", role="member", actor=w.manager
+        ),
+    ),
+    Case(
+        "admin-makes-an-owner",
+        ForbiddenError,
+        "Only an owner may make someone an owner",
+        lambda w, admin: w.ledger.add_member(
+            org_id=w.org_id, email="b@acme.test", name="Bo", role="owner", actor=admin
+        ),
+        _admin,
+    ),
+    Case(
+        "member-edits-anothers-entry",
+        ForbiddenError,
+        "may not change other members' entries",
+        lambda w, e: w.ledger.edit_entry(entry_id=e, description="mine now", actor=w.member),
+        _managers_entry,
+    ),
+    Case(
+        "member-deletes-anothers-entry",
+        ForbiddenError,
+        "other members' entries",
+        lambda w, e: w.ledger.delete_entry(entry_id=e, actor=w.member),
+        _managers_entry,
+    ),
+    Case(
+        "outsider-reads-entry",
+        NotFoundError,
+        "no time entry with id",
+        lambda w, ctx: w.ledger.get_entry(ctx[0], ctx[1].owner),
+        _entry_and_outsider,
+    ),
+    Case(
+        "outsider-edits-entry",
+        NotFoundError,
+        "no time entry with id",
+        lambda w, ctx: w.ledger.edit_entry(entry_id=ctx[0], description="x", actor=ctx[1].owner),
+        _entry_and_outsider,
+    ),
+    Case(
+        "outsider-deletes-entry",
+        NotFoundError,
+        "no time entry with id",
+        lambda w, ctx: w.ledger.delete_entry(entry_id=ctx[0], actor=ctx[1].owner),
+        _entry_and_outsider,
+    ),
+    Case(
+        "outsider-records-in-org",
+        NotFoundError,
+        "no organization with id",
+        lambda w, other: record(w, actor=other.owner),
+        other_org,
+    ),
     # --- entry states -------------------------------------------------------------------------
-    Case("edit-deleted-entry", EntryStateError, "was deleted; restore it first",
-         lambda w, e: w.ledger.edit_entry(entry_id=e, description="x", actor=w.member),
-         _deleted_entry),
-    Case("delete-deleted-entry", EntryStateError, "already deleted",
-         lambda w, e: w.ledger.delete_entry(entry_id=e, actor=w.member), _deleted_entry),
-    Case("restore-entry-not-deleted", EntryStateError, "not deleted",
-         lambda w, e: w.ledger.restore_entry(entry_id=e, actor=w.member), _entry),
-    Case("unknown-entry", NotFoundError, "no time entry with id",
-         lambda w, _: w.ledger.delete_entry(entry_id=uuid4(), actor=w.member)),
+    Case(
+        "edit-deleted-entry",
+        EntryStateError,
+        "was deleted; restore it first",
+        lambda w, e: w.ledger.edit_entry(entry_id=e, description="x", actor=w.member),
+        _deleted_entry,
+    ),
+    Case(
+        "delete-deleted-entry",
+        EntryStateError,
+        "already deleted",
+        lambda w, e: w.ledger.delete_entry(entry_id=e, actor=w.member),
+        _deleted_entry,
+    ),
+    Case(
+        "restore-entry-not-deleted",
+        EntryStateError,
+        "not deleted",
+        lambda w, e: w.ledger.restore_entry(entry_id=e, actor=w.member),
+        _entry,
+    ),
+    Case(
+        "unknown-entry",
+        NotFoundError,
+        "no time entry with id",
+        lambda w, _: w.ledger.delete_entry(entry_id=uuid4(), actor=w.member),
+    ),
     # --- settings and tokens -------------------------------------------------------------------
-    Case("unknown-setting", InvalidInputError, "Unknown setting 'colour'",
-         lambda w, _: w.ledger.change_settings(org_id=w.org_id, changes={"colour": "red"},
-                                               actor=w.owner)),
-    Case("bad-timezone", InvalidInputError, "Unknown timezone 'Mars/Olympus'",
-         lambda w, _: w.ledger.change_settings(org_id=w.org_id,
-                                               changes={"timezone": "Mars/Olympus"},
-                                               actor=w.owner)),
-    Case("bad-currency", InvalidInputError, "not a three-letter ISO 4217 code",
-         lambda w, _: w.ledger.change_settings(org_id=w.org_id, changes={"currency": "euro"},
-                                               actor=w.owner)),
-    Case("bad-rounding-mode", InvalidInputError, "rounding_mode must be one of",
-         lambda w, _: w.ledger.change_settings(org_id=w.org_id,
-                                               changes={"rounding_mode": "sideways"},
-                                               actor=w.owner)),
-    Case("bad-rounding-minutes", InvalidInputError, "rounding_minutes must be one of",
-         lambda w, _: w.ledger.change_settings(org_id=w.org_id, changes={"rounding_minutes": 7},
-                                               actor=w.owner)),
-    Case("max-entry-too-short", InvalidInputError, "max_entry_seconds must be a whole number",
-         lambda w, _: w.ledger.change_settings(org_id=w.org_id,
-                                               changes={"max_entry_seconds": 0}, actor=w.owner)),
-    Case("overlap-allowed-not-a-bool", InvalidInputError, "must be true or false",
-         lambda w, _: w.ledger.change_settings(org_id=w.org_id,
-                                               changes={"overlap_allowed": "no"}, actor=w.owner)),
-    Case("new-org-with-unknown-setting", InvalidInputError, "Unknown setting 'colour'",
-         lambda w, _: w.ledger.create_organization(name="B", owner_email="b@b.test",
-                                                   owner_name="B", owner_password="b-password",
-                                                   settings={"colour": "red"})),
-    Case("unknown-token-scope", InvalidInputError, "Unknown scope 'write:everything'",
-         lambda w, _: w.ledger.issue_token(org_id=w.org_id, name="t",
-                                           scopes=["read:entries", "write:everything"],
-                                           actor=w.member)),
-    Case("token-without-scopes", InvalidInputError, "at least one scope",
-         lambda w, _: w.ledger.issue_token(org_id=w.org_id, name="t", scopes=[],
-                                           actor=w.member)),
+    Case(
+        "unknown-setting",
+        InvalidInputError,
+        "Unknown setting 'colour'",
+        lambda w, _: w.ledger.change_settings(org_id=w.org_id, changes={"colour": "red"}, actor=w.owner),
+    ),
+    Case(
+        "bad-timezone",
+        InvalidInputError,
+        "Unknown timezone 'Mars/Olympus'",
+        lambda w, _: w.ledger.change_settings(
+            org_id=w.org_id, changes={"timezone": "Mars/Olympus"}, actor=w.owner
+        ),
+    ),
+    Case(
+        "bad-currency",
+        InvalidInputError,
+        "not a three-letter ISO 4217 code",
+        lambda w, _: w.ledger.change_settings(org_id=w.org_id, changes={"currency": "euro"}, actor=w.owner),
+    ),
+    Case(
+        "bad-rounding-mode",
+        InvalidInputError,
+        "rounding_mode must be one of",
+        lambda w, _: w.ledger.change_settings(
+            org_id=w.org_id, changes={"rounding_mode": "sideways"}, actor=w.owner
+        ),
+    ),
+    Case(
+        "bad-rounding-minutes",
+        InvalidInputError,
+        "rounding_minutes must be one of",
+        lambda w, _: w.ledger.change_settings(
+            org_id=w.org_id, changes={"rounding_minutes": 7}, actor=w.owner
+        ),
+    ),
+    Case(
+        "max-entry-too-short",
+        InvalidInputError,
+        "max_entry_seconds must be a whole number",
+        lambda w, _: w.ledger.change_settings(
+            org_id=w.org_id, changes={"max_entry_seconds": 0}, actor=w.owner
+        ),
+    ),
+    Case(
+        "overlap-allowed-not-a-bool",
+        InvalidInputError,
+        "must be true or false",
+        lambda w, _: w.ledger.change_settings(
+            org_id=w.org_id, changes={"overlap_allowed": "no"}, actor=w.owner
+        ),
+    ),
+    Case(
+        "new-org-with-unknown-setting",
+        InvalidInputError,
+        "Unknown setting 'colour'",
+        lambda w, _: w.ledger.create_organization(
+            name="B",
+            owner_email="b@b.test",
+            owner_name="B",
+            owner_password="b-password",
+            settings={"colour": "red"},
+        ),
+    ),
+    Case(
+        "unknown-token-scope",
+        InvalidInputError,
+        "Unknown scope 'write:everything'",
+        lambda w, _: w.ledger.issue_token(
+            org_id=w.org_id, name="t", scopes=["read:entries", "write:everything"], actor=w.member
+        ),
+    ),
+    Case(
+        "token-without-scopes",
+        InvalidInputError,
+        "at least one scope",
+        lambda w, _: w.ledger.issue_token(org_id=w.org_id, name="t", scopes=[], actor=w.member),
+    ),
 ]
 
 
@@ -303,13 +571,14 @@ def test_rejected_input_raises_a_typed_error_and_appends_nothing(world: World, c
 @pytest.mark.parametrize("command", ["edit_entry", "delete_entry"])
 def test_a_stale_version_is_refused_with_both_versions(world: World, command: str) -> None:
     entry_id = _entry(world)
-    world.ledger.edit_entry(entry_id=entry_id, expected_version=1, description="first",
-                            actor=world.member)
+    world.ledger.edit_entry(entry_id=entry_id, expected_version=1, description="first", actor=world.member)
     run: Callable[[], Receipt] = {
-        "edit_entry": lambda: world.ledger.edit_entry(entry_id=entry_id, expected_version=1,
-                                                      description="second", actor=world.member),
-        "delete_entry": lambda: world.ledger.delete_entry(entry_id=entry_id, expected_version=1,
-                                                          actor=world.member),
+        "edit_entry": lambda: world.ledger.edit_entry(
+            entry_id=entry_id, expected_version=1, description="second", actor=world.member
+        ),
+        "delete_entry": lambda: world.ledger.delete_entry(
+            entry_id=entry_id, expected_version=1, actor=world.member
+        ),
     }[command]
     error = refused(world, StaleVersionError, "changed since you read it", run)
     assert (error.expected, error.actual) == (1, 2)
@@ -321,44 +590,44 @@ def test_a_stale_version_is_refused_with_both_versions(world: World, command: st
 
 def test_the_current_version_is_accepted(world: World) -> None:
     entry_id = _entry(world)
-    done = world.ledger.edit_entry(entry_id=entry_id, expected_version=1, description="ok",
-                                   actor=world.member)
+    done = world.ledger.edit_entry(
+        entry_id=entry_id, expected_version=1, description="ok", actor=world.member
+    )
     assert done.version == 2
-    assert world.ledger.delete_entry(entry_id=entry_id, expected_version=2,
-                                     actor=world.member).version == 3
+    assert world.ledger.delete_entry(entry_id=entry_id, expected_version=2, actor=world.member).version == 3
 
 
 # scenario: (what is already there, the command that would overlap it)
 OVERLAPS: dict[str, tuple[Callable[[World], object], Callable[[World], Receipt]]] = {
-    "manual-vs-manual": (lambda w: record(w, start=NOW - 6 * HOUR, end=NOW - 4 * HOUR),
-                         lambda w: record(w, start=NOW - 5 * HOUR, end=NOW - 3 * HOUR)),
-    "manual-vs-running-timer": (lambda w: start(w, at=NOW - 5 * HOUR),
-                                lambda w: record(w, start=NOW - 2 * HOUR, end=NOW - HOUR)),
+    "manual-vs-manual": (
+        lambda w: record(w, start=NOW - 6 * HOUR, end=NOW - 4 * HOUR),
+        lambda w: record(w, start=NOW - 5 * HOUR, end=NOW - 3 * HOUR),
+    ),
+    "manual-vs-running-timer": (
+        lambda w: start(w, at=NOW - 5 * HOUR),
+        lambda w: record(w, start=NOW - 2 * HOUR, end=NOW - HOUR),
+    ),
     "timer-started-inside-a-recorded-entry": (
         lambda w: record(w, start=NOW - 6 * HOUR, end=NOW - 4 * HOUR),
-        lambda w: start(w, at=NOW - 5 * HOUR)),
+        lambda w: start(w, at=NOW - 5 * HOUR),
+    ),
 }
 
 
 @pytest.mark.parametrize("scenario", sorted(OVERLAPS))
-def test_overlaps_are_refused_when_the_organization_forbids_them(
-    world: World, scenario: str
-) -> None:
+def test_overlaps_are_refused_when_the_organization_forbids_them(world: World, scenario: str) -> None:
     _settings(overlap_allowed=False)(world)
     existing, overlapping = OVERLAPS[scenario]
     existing(world)
     running = world.ledger.running_entry(world.org_id, world.member)
-    error = refused(world, OverlapError, "does not allow overlapping entries",
-                    lambda: overlapping(world))
+    error = refused(world, OverlapError, "does not allow overlapping entries", lambda: overlapping(world))
     assert "overlaps entry" in str(error)
     still = world.ledger.running_entry(world.org_id, world.member)
     assert (still.id if still else None) == (running.id if running else None)
 
 
 @pytest.mark.parametrize("scenario", sorted(OVERLAPS))
-def test_overlaps_are_accepted_when_the_organization_allows_them(
-    world: World, scenario: str
-) -> None:
+def test_overlaps_are_accepted_when_the_organization_allows_them(world: World, scenario: str) -> None:
     assert world.ledger.get_organization(world.org_id, world.owner).settings.overlap_allowed
     existing, overlapping = OVERLAPS[scenario]
     existing(world)
@@ -386,10 +655,12 @@ def test_limits_are_inclusive(world: World) -> None:
 
 
 @pytest.mark.parametrize("timezone", [5, None])
-def test_a_timezone_that_is_not_text_is_refused_as_invalid_input(
-    world: World, timezone: object
-) -> None:
-    refused(world, InvalidInputError, "Unknown timezone",
-            lambda: world.ledger.change_settings(org_id=world.org_id,
-                                                 changes={"timezone": timezone},
-                                                 actor=world.owner))
+def test_a_timezone_that_is_not_text_is_refused_as_invalid_input(world: World, timezone: object) -> None:
+    refused(
+        world,
+        InvalidInputError,
+        "Unknown timezone",
+        lambda: world.ledger.change_settings(
+            org_id=world.org_id, changes={"timezone": timezone}, actor=world.owner
+        ),
+    )

@@ -11,8 +11,13 @@ from tests.conftest import NOW, World
 
 
 def test_start_timer_creates_a_running_entry(world: World) -> None:
-    started = world.ledger.start_timer(org_id=world.org_id, project_id=world.project_id,
-                                       description="Sketches", tags=["ux"], actor=world.member)
+    started = world.ledger.start_timer(
+        org_id=world.org_id,
+        project_id=world.project_id,
+        description="Sketches",
+        tags=["ux"],
+        actor=world.member,
+    )
     entry = world.ledger.get_entry(started.id, world.member)
     assert entry.status == "running"
     assert entry.start == NOW
@@ -82,16 +87,27 @@ def test_resume_needs_a_pause_and_pause_needs_no_pause(world: World) -> None:
 
 
 def test_continue_entry_copies_what_the_work_was(world: World) -> None:
-    first = world.ledger.start_timer(org_id=world.org_id, project_id=world.project_id,
-                                     task_id=world.task_id, description="Logo", tags=["brand", "ux"],
-                                     billable=False, actor=world.member)
+    first = world.ledger.start_timer(
+        org_id=world.org_id,
+        project_id=world.project_id,
+        task_id=world.task_id,
+        description="Logo",
+        tags=["brand", "ux"],
+        billable=False,
+        actor=world.member,
+    )
     world.clock.advance(600)
     world.ledger.stop_timer(org_id=world.org_id, actor=world.member)
     world.clock.advance(600)
     again = world.ledger.continue_entry(entry_id=first.id, actor=world.member)
     copy = world.ledger.get_entry(again.id, world.member)
     assert (copy.project_id, copy.task_id, copy.description, copy.tags, copy.billable) == (
-        world.project_id, world.task_id, "Logo", ("brand", "ux"), False)
+        world.project_id,
+        world.task_id,
+        "Logo",
+        ("brand", "ux"),
+        False,
+    )
     assert copy.status == "running"
     assert copy.start == NOW + timedelta(seconds=1200)
 

@@ -113,16 +113,18 @@ def test_split_by_day_counts_elapsed_time_for_local_zone_datetimes() -> None:
 
 def test_an_entry_from_2300_to_0100_splits_across_two_local_days() -> None:
     start, end = utc(berlin(2026, 11, 10, 23)), utc(berlin(2026, 11, 11, 1))
-    assert split_by_day(start, end, BERLIN) == [
-        (date(2026, 11, 10), HOUR), (date(2026, 11, 11), HOUR)]
+    assert split_by_day(start, end, BERLIN) == [(date(2026, 11, 10), HOUR), (date(2026, 11, 11), HOUR)]
     # The same instants lie within one UTC day (22:00-00:00 UTC belongs to the 10th).
     assert split_by_day(start, end, ZoneInfo("UTC")) == [(date(2026, 11, 10), 2 * HOUR)]
 
 
 def test_a_long_interval_over_a_short_day_fills_it_with_23_hours() -> None:
     parts = split_by_day(utc(berlin(2026, 3, 28, 12)), utc(berlin(2026, 3, 30, 12)), BERLIN)
-    assert parts == [(date(2026, 3, 28), 12 * HOUR), (date(2026, 3, 29), 23 * HOUR),
-                     (date(2026, 3, 30), 12 * HOUR)]
+    assert parts == [
+        (date(2026, 3, 28), 12 * HOUR),
+        (date(2026, 3, 29), 23 * HOUR),
+        (date(2026, 3, 30), 12 * HOUR),
+    ]
     assert sum(s for _, s in parts) == 47 * HOUR
 
 
@@ -194,15 +196,17 @@ def test_a_week_holding_the_fall_back_night_lasts_169_hours() -> None:
 
 
 def _berlin_org(world: World) -> ZoneInfo:
-    world.ledger.change_settings(org_id=world.org_id, changes={"timezone": "Europe/Berlin"},
-                                 actor=world.owner)
+    world.ledger.change_settings(
+        org_id=world.org_id, changes={"timezone": "Europe/Berlin"}, actor=world.owner
+    )
     org = world.ledger.get_organization(world.org_id, world.owner)
     return ZoneInfo(org.settings.timezone)
 
 
 def _record(world: World, start: datetime, end: datetime) -> EntrySnapshot:
-    receipt = world.ledger.record_entry(org_id=world.org_id, project_id=world.project_id,
-                                        start=start, end=end, actor=world.member)
+    receipt = world.ledger.record_entry(
+        org_id=world.org_id, project_id=world.project_id, start=start, end=end, actor=world.member
+    )
     return world.ledger.get_entry(receipt.id, world.member)
 
 
@@ -239,14 +243,15 @@ def test_ledger_entry_from_2300_to_0100_splits_across_the_orgs_days(world: World
     assert entry.end is not None
     assert entry.duration_seconds == 2 * HOUR
     assert split_by_day(entry.start, entry.end, tz) == [
-        (date(2026, 11, 10), HOUR), (date(2026, 11, 11), HOUR)]
+        (date(2026, 11, 10), HOUR),
+        (date(2026, 11, 11), HOUR),
+    ]
 
 
 def test_timer_crossing_midnight_with_a_pause_counts_worked_time_per_day(world: World) -> None:
     tz = _berlin_org(world)
     kwargs = {"org_id": world.org_id, "actor": world.member}
-    started = world.ledger.start_timer(project_id=world.project_id, at=berlin(2026, 11, 10, 22),
-                                       **kwargs)
+    started = world.ledger.start_timer(project_id=world.project_id, at=berlin(2026, 11, 10, 22), **kwargs)
     world.ledger.pause_timer(at=berlin(2026, 11, 10, 23, 30), **kwargs)
     world.ledger.resume_timer(at=berlin(2026, 11, 11, 0, 15), **kwargs)
     world.ledger.stop_timer(at=berlin(2026, 11, 11, 2), **kwargs)
