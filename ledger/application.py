@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from ledger.actors import Actor
@@ -40,7 +40,14 @@ class TimeLedger(OrganizationCommands, CatalogCommands, EntryCommands):
     """Commands check the rules and append; queries here read the write model by id."""
 
     name = "TimeLedger"
-    env: ClassVar[dict[str, str]] = {}
+    env: ClassVar[dict[str, str]] = {
+        # Cached aggregates are fast-forwarded with a read of their newer events on every
+        # load, so the cache is safe with several processes writing the same store.
+        "AGGREGATE_CACHE_MAXSIZE": "5000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+    }
+    # A member's timer gains two events per timer; snapshots keep a cold load short.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {MemberTimer: 100}
 
     # --- queries -------------------------------------------------------------
 

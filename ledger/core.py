@@ -7,7 +7,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
@@ -92,6 +92,17 @@ def fingerprint(command: str, args: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """Replay events onto an aggregate.
+
+    The library's default projector asserts each event against a runtime-checkable
+    Protocol, which costs more than the replay itself on Python 3.11.
+    """
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class LedgerCore(Application[UUID]):
     """Shared machinery of the ledger's commands and queries."""
 
@@ -122,7 +133,7 @@ class LedgerCore(Application[UUID]):
             found = loaded[aggregate_id]
             return found if isinstance(found, cls) else None
         try:
-            aggregate: object = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id, projector_func=_project)
         except AggregateNotFoundError:
             return None
         if not isinstance(aggregate, cls):

@@ -10,8 +10,6 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-import pytest
-
 from ledger.actors import Actor
 from ledger.application import TimeLedger
 from ledger.clock import SystemClock
@@ -215,8 +213,6 @@ def test_four_processes_starting_timers_leave_exactly_one_running(
     store: StoreHandle,
     make_ledger: Callable[..., TimeLedger],
 ) -> None:
-    if store.kind != "postgres":
-        pytest.skip("the multi-process race is specified against PostgreSQL")
     ledger, org_id, owner, project_id = live_world(make_ledger)
     before = topics(ledger)
     context = multiprocessing.get_context("spawn")
