@@ -68,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _init(settings: Settings, args: argparse.Namespace) -> int:
     ledger = open_ledger(settings)
     name = args.name or args.email.split("@")[0]
+    existing = ledger.user_by_email(args.email)
     created = ledger.create_organization(
         name=args.org,
         owner_email=args.email,
@@ -77,6 +78,8 @@ def _init(settings: Settings, args: argparse.Namespace) -> int:
     )
     owner_id = created.related[0]
     print(f"Created organization {args.org!r} ({created.id}) owned by {args.email} ({owner_id}).")
+    if existing is not None:
+        print(f"{args.email} already had an account; its password was left unchanged.")
     if args.print_token:
         token = ledger.issue_token(
             org_id=created.id, name="init", scopes=["admin"], user_id=owner_id, actor=Actor.system()
