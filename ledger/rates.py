@@ -123,20 +123,33 @@ class RateCard(LedgerAggregate):
 
     def rate_for(self, *, on: date, member_id: UUID, project_id: UUID, client_id: UUID | None) -> Rate | None:
         """The rate that applies to a member's work on a project on a day, or None."""
-        wanted = [
-            ("project_member", None, project_id, member_id),
-            ("project", None, project_id, None),
-            ("client", client_id, None, None),
-            ("member", None, None, member_id),
-            ("organization", None, None, None),
-        ]
-        for key in wanted:
-            if key[0] == "client" and client_id is None:
-                continue
-            applicable = [r for r in self.rates if r.key() == key and r.effective_from <= on]
-            if applicable:
-                # sorted() is stable: of two rates from the same day, the later one set wins.
-                latest = sorted(applicable, key=lambda r: r.effective_from)[-1]
-                if latest.amount_minor is not None:
-                    return latest
-        return None
+        return resolve_rate(
+            self.rates, on=on, member_id=member_id, project_id=project_id, client_id=client_id
+        )
+
+
+def resolve_rate(
+    rates: list[Rate], *, on: date, member_id: UUID, project_id: UUID, client_id: UUID | None
+) -> Rate | None:
+    """The most specific rate in effect on `on`: member on project, project, client, member, org.
+
+    A level whose latest rate on that day is cleared (amount None) falls through
+    to the next level.
+    """
+    wanted = [
+        ("project_member", None, project_id, member_id),
+        ("project", None, project_id, None),
+        ("client", client_id, None, None),
+        ("member", None, None, member_id),
+        ("organization", None, None, None),
+    ]
+    for key in wanted:
+        if key[0] == "client" and client_id is None:
+            continue
+        applicable = [r for r in rates if r.key() == key and r.effective_from <= on]
+        if applicable:
+            # sorted() is stable: of two rates from the same day, the later one set wins.
+            latest = sorted(applicable, key=lambda r: r.effective_from)[-1]
+            if latest.amount_minor is not None:
+                return latest
+    return None

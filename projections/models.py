@@ -1,0 +1,10 @@
+"""Every read model, by name."""
+
+from __future__ import annotations
+
+from projections.base import ReadModel
+from projections.catalog import CatalogProjection
+from projections.entries import EntriesProjection
+
+ALL: tuple[type[ReadModel], ...] = (CatalogProjection, EntriesProjection)
+BY_NAME: dict[str, type[ReadModel]] = {model.name: model for model in ALL}

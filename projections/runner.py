@@ -1,0 +1,140 @@
+"""Following the event log: batches of events applied to a read model, position and rows together."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import Engine
+
+from ledger.application import TimeLedger
+from projections.base import ReadModel, TrackingView
+from projections.batch import Batch
+from projections.registry import ensure_live, live_generation
+
+DEFAULT_BATCH = 1000
+MAX_CACHED_ROWS = 300_000
+
+
+class GenerationChanged(Exception):
+    """Raised when a rebuild switched the live generation under a live runner."""
+
+
+class Runner:
+    """Applies the log to one generation of one read model, exactly once per event.
+
+    Several runners (threads or processes) may follow the same read model: each
+    batch locks the tracking row first, so one applies a range while the others
+    wait and then continue from where it stopped.
+    """
+
+    def __init__(
+        self,
+        ledger: TimeLedger,
+        engine: Engine,
+        model_class: type[ReadModel],
+        generation: int | None = None,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> None:
+        self.ledger = ledger
+        self.engine = engine
+        self.model_class = model_class
+        self.follows_live = generation is None
+        self.batch_size = batch_size
+        self._changed = threading.Condition()
+        self._position = 0
+        self._cache: dict[str, dict[Any, Any]] = {}
+        self._cache_position = -1
+        self.known_empty = False
+        self._bind(generation if generation is not None else ensure_live(engine, model_class))
+
+    def _bind(self, generation: int) -> None:
+        self.view = TrackingView(self.engine, self.model_class.name, generation)
+        self.model = self.model_class(self.view)
+        self._cache = {}
+        self._cache_position = -1
+        self._position = self.view.position()
+
+    @property
+    def name(self) -> str:
+        return self.model_class.name
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    def head(self) -> int:
+        return self.ledger.head_position()
+
+    def run_batch(self, until: int | None = None) -> int:
+        """Apply the next batch of events (at most up to `until`); returns how many."""
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            if self.follows_live:
+                live = live_generation(conn, self.model_class)
+                if live is not None and live != self.view.generation:
+                    raise GenerationChanged
+            position = self.view.lock_position(conn)
+            limit = self.batch_size if until is None else min(self.batch_size, until - position)
+            if limit <= 0:
+                self._advance(position)
+                return 0
+            notifications = self.ledger.recorder.select_notifications(start=position + 1, limit=limit)
+            if not notifications:
+                self._advance(position)
+                return 0
+            # Rows cached from our last batch are still right if nobody else moved the position.
+            fresh = self._cache_position != position
+            if fresh:
+                self.known_empty = self.known_empty and position == 0
+            cache = {} if fresh else self._cache
+            self._cache, self._cache_position = {}, -1  # until this batch commits
+            batch = Batch(conn, cache=cache, known_empty=self.known_empty)
+            mapper = self.ledger.mapper
+            for notification in notifications:
+                self.model.apply(mapper.to_domain_event(notification), batch)
+            batch.flush()
+            self.known_empty = batch.known_empty
+            last = notifications[-1].id
+            self.view.set_position(conn, last)
+        if batch.cached_rows() < MAX_CACHED_ROWS:
+            self._cache, self._cache_position = cache, last
+        else:
+            # Rows written earlier are no longer all in memory, so misses must be looked up.
+            self.known_empty = False
+        self._advance(last)
+        return len(notifications)
+
+    def _advance(self, position: int) -> None:
+        with self._changed:
+            self._position = position
+            self._changed.notify_all()
+
+    def catch_up(self, until: int | None = None) -> int:
+        """Apply everything up to `until` (default: the head when called); returns how many."""
+        target = self.head() if until is None else until
+        total = 0
+        while self._position < target:
+            try:
+                done = self.run_batch(until=target)
+            except GenerationChanged:
+                self._bind(ensure_live(self.engine, self.model_class))
+                continue
+            total += done
+            if done == 0:
+                break
+        return total
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Block until this read model has applied `position` (read-your-writes)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._position < position:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+        return True
+
+    def lag(self) -> int:
+        return max(0, self.head() - self.view.position())
