@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from ledger.actors import Actor
 from ledger.audit import verify_log
 from ledger.errors import LedgerError
+from timeledger import projections_cli
 from timeledger.bootstrap import open_ledger, open_store
 from timeledger.settings import SETTINGS_DOC, Settings
 
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_commands.add_parser("verify", help="check every aggregate's hash chain")
 
     commands.add_parser("settings", help="list the environment variables TimeLedger reads")
+    projections_cli.add_commands(commands)
     return parser
 
 
@@ -52,13 +54,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings, args)
         if args.command == "audit":
             return _audit_verify(settings)
+        if args.command == "projections":
+            return projections_cli.run(settings, args)
         print(SETTINGS_DOC)
         return 0
     except LedgerError as error:
         print(f"timeledger: {error}", file=sys.stderr)
         return 2
     except Exception as error:
-        if type(error).__module__.startswith(("eventsourcing", "psycopg")):
+        if type(error).__module__.startswith(("eventsourcing", "psycopg", "sqlalchemy")):
             where = open_store(settings).description
             print(f"timeledger: cannot use the event store at {where}: {error}", file=sys.stderr)
             return 2
@@ -92,16 +96,28 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from projections.database import readmodel_engine
+    from projections.service import ProjectionService
     from timeledger.demo import ensure_demo
 
     ledger = open_ledger(settings)
     store = open_store(settings)
+    service = None
+    if settings.embedded_projections(store.kind):
+        service = ProjectionService(ledger, readmodel_engine(store), store)
+        service.start()
     if args.demo:
         print(ensure_demo(ledger, settings.home), flush=True)
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"TimeLedger on http://{host}:{port} (store: {store.description})", flush=True)
-    uvicorn.run(create_app(ledger, store.kind), host=host, port=port, log_level=settings.log_level)
+    try:
+        uvicorn.run(
+            create_app(ledger, store.kind, service), host=host, port=port, log_level=settings.log_level
+        )
+    finally:
+        if service is not None:
+            service.stop()
     return 0
 
 

@@ -7,6 +7,7 @@
 | `TIMELEDGER_HOST` | `127.0.0.1` | address `timeledger serve` binds |
 | `TIMELEDGER_PORT` | `8000` | port `timeledger serve` binds |
 | `TIMELEDGER_LOG_LEVEL` | `info` | log level of the server |
+| `TIMELEDGER_EMBEDDED_PROJECTIONS` | `auto` | run the read models inside `serve`: `auto` (on for SQLite), `on`, `off` (run `timeledger projections run` instead) |
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ class Settings:
     host: str
     port: int
     log_level: str
+    embedded: str = "auto"
+
+    def embedded_projections(self, store_kind: str) -> bool:
+        """Whether `serve` follows the log itself (always on SQLite unless turned off)."""
+        if self.embedded == "auto":
+            return store_kind == "sqlite"
+        return self.embedded == "on"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -41,4 +49,12 @@ class Settings:
             host=env.get("TIMELEDGER_HOST", "127.0.0.1"),
             port=port,
             log_level=env.get("TIMELEDGER_LOG_LEVEL", "info"),
+            embedded=_choice(env, "TIMELEDGER_EMBEDDED_PROJECTIONS", ("auto", "on", "off")),
         )
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, allowed[0]).lower()
+    if value not in allowed:
+        raise SystemExit(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
+    return value
