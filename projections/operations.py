@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -147,7 +147,7 @@ def _compare(
     return VerifyReport(model.name, position, rows, None)
 
 
-def _rows(conn: Connection, table: Table) -> Iterator[tuple[tuple[Any, ...], str, dict[str, Any]]]:
+def _rows(conn: Connection, table: Table) -> Generator[tuple[tuple[Any, ...], str, dict[str, Any]], None, None]:
     """Rows in key order as (key, checksum, row)."""
     key_columns = list(table.primary_key.columns)
     result = conn.execution_options(yield_per=2000).execute(select(table).order_by(*key_columns))

@@ -7,7 +7,7 @@
 | `TIMELEDGER_HOST` | `127.0.0.1` | address `timeledger serve` binds |
 | `TIMELEDGER_PORT` | `8000` | port `timeledger serve` binds |
 | `TIMELEDGER_LOG_LEVEL` | `info` | log level of the server |
-| `TIMELEDGER_EMBEDDED_PROJECTIONS` | `auto` | run the read models inside `serve`: `auto` (on for SQLite), `on`, `off` (run `timeledger projections run` instead) |
+| `TIMELEDGER_EMBEDDED_PROJECTIONS` | `auto` | read models inside `serve`: `auto` (SQLite only), `on`, `off` |
 """
 
 from __future__ import annotations

@@ -60,8 +60,10 @@ def test_verify_passes_on_a_live_build_and_names_a_tampered_row(rw: tuple[World,
     assert not report.ok
     assert report.difference is not None
     assert report.difference.table == "rm_entries"
-    assert report.difference.live is not None and report.difference.live["description"] == "forged"
-    assert report.difference.replayed is not None and report.difference.replayed["description"] == "edited 3"
+    assert report.difference.live is not None
+    assert report.difference.live["description"] == "forged"
+    assert report.difference.replayed is not None
+    assert report.difference.replayed["description"] == "edited 3"
 
 
 def test_rebuild_switches_readers_to_a_fresh_generation_with_the_same_rows(
@@ -82,7 +84,8 @@ def test_rebuild_switches_readers_to_a_fresh_generation_with_the_same_rows(
     assert done.generation == 2
     assert done.position == world.ledger.head_position()
     row = get_entry(rs.engine, world.org_id, first.id)
-    assert row is not None and row.duration_seconds == 60
+    assert row is not None
+    assert row.duration_seconds == 60
     assert verify(world.ledger, rs.engine, EntriesProjection).ok
     # The runner that followed generation 1 moves over to generation 2 on its own.
     later = world.ledger.record_entry(
