@@ -147,7 +147,9 @@ def _compare(
     return VerifyReport(model.name, position, rows, None)
 
 
-def _rows(conn: Connection, table: Table) -> Generator[tuple[tuple[Any, ...], str, dict[str, Any]], None, None]:
+def _rows(
+    conn: Connection, table: Table
+) -> Generator[tuple[tuple[Any, ...], str, dict[str, Any]], None, None]:
     """Rows in key order as (key, checksum, row)."""
     key_columns = list(table.primary_key.columns)
     result = conn.execution_options(yield_per=2000).execute(select(table).order_by(*key_columns))
