@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from uuid import UUID
 
+from eventsourcing.persistence import JSONTranscoder
+
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.commands_catalog import CatalogCommands
@@ -17,6 +19,7 @@ from ledger.snapshots import EntrySnapshot, HistoryItem, TokenPrincipal
 from ledger.time_entry import TimeEntry
 from ledger.timer import MemberTimer
 from ledger.tokens import ApiToken, parse_token_text
+from ledger.transcodings import CachedUUIDAsHex
 from ledger.users import EmailIndex, User, normalise_email
 
 _META_FIELDS = frozenset(
@@ -48,6 +51,10 @@ class TimeLedger(OrganizationCommands, CatalogCommands, EntryCommands):
     }
     # A member's timer gains two events per timer; snapshots keep a cold load short.
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {MemberTimer: 100}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(CachedUUIDAsHex())
 
     # --- queries -------------------------------------------------------------
 

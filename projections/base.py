@@ -10,11 +10,13 @@ in the same transaction as the rows.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
+from eventsourcing.utils import resolve_topic
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -80,6 +82,14 @@ class TrackingView(TrackingRecorder):
         return self.position() or None
 
 
+def _dispatcher(cls: type) -> Any:
+    for klass in cls.__mro__:
+        method = klass.__dict__.get("apply")
+        if method is not None:
+            return method.dispatcher
+    raise TypeError(f"{cls.__name__} has no apply method")
+
+
 class ReadModel(Projection[TrackingView]):
     """A projection whose handlers write rows through a `Batch`.
 
@@ -91,6 +101,7 @@ class ReadModel(Projection[TrackingView]):
     name: str = ""
     _tables_cache: ClassVar[dict[tuple[str, int], dict[str, Table]]] = {}
     _tables_lock: ClassVar[threading.Lock] = threading.Lock()
+    _handlers: ClassVar[dict[str, Callable[[Any, Any, Batch], None] | None]]
 
     def __init__(self, view: TrackingView) -> None:
         super().__init__(view)
@@ -112,6 +123,25 @@ class ReadModel(Projection[TrackingView]):
     @singledispatchmethod
     def apply(self, event: object, batch: Batch) -> None:
         """Events a read model does not register a handler for change nothing."""
+
+    @classmethod
+    def handler_for(cls, topic: str) -> Callable[[Any, Any, Batch], None] | None:
+        """The handler for events of `topic`, or None when this read model ignores them.
+
+        Looked up once per topic, so a rebuild neither decodes the events a read model
+        ignores nor pays for single dispatch on every event.
+        """
+        handlers = cls.__dict__.get("_handlers")
+        if handlers is None:
+            handlers = {}
+            cls._handlers = handlers
+        if topic not in handlers:
+            dispatcher = _dispatcher(cls)
+            event_class = resolve_topic(topic)
+            found = dispatcher.dispatch(event_class)
+            handlers[topic] = None if found is dispatcher.registry[object] else found
+        handler: Callable[[Any, Any, Batch], None] | None = handlers[topic]
+        return handler
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The library's one-event interface: rows and position in one transaction."""

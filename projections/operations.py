@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,7 +24,7 @@ from projections.registry import (
     next_generation,
     switch_live,
 )
-from projections.runner import Runner
+from projections.runner import Runner, catch_up_together
 
 REBUILD_BATCH = 5000
 
@@ -55,30 +55,53 @@ def build_generation(
     ledger: TimeLedger, engine: Engine, model: type[ReadModel], until: int | None = None
 ) -> Runner:
     """Build a new generation from position 0 (to `until`, default the head); not yet live."""
-    generation = next_generation(engine, model)
-    create_generation(engine, model, generation)
-    runner = Runner(ledger, engine, model, generation=generation, batch_size=REBUILD_BATCH)
-    runner.known_empty = True
-    runner.catch_up(until)
-    return runner
+    return build_generations(ledger, engine, (model,), until)[0]
+
+
+def build_generations(
+    ledger: TimeLedger, engine: Engine, models: Sequence[type[ReadModel]], until: int | None = None
+) -> list[Runner]:
+    """Build new generations of several read models in one pass over the log; not yet live."""
+    runners = []
+    for model in models:
+        generation = next_generation(engine, model)
+        create_generation(engine, model, generation)
+        runner = Runner(ledger, engine, model, generation=generation, batch_size=REBUILD_BATCH)
+        runner.known_empty = True
+        runners.append(runner)
+    catch_up_together(ledger, engine, runners, until, REBUILD_BATCH)
+    return runners
 
 
 def rebuild(ledger: TimeLedger, engine: Engine, model: type[ReadModel]) -> ProjectionStatus:
     """Rebuild a read model from position 0 into new tables, then switch readers to them at once."""
-    ensure_live(engine, model)
-    runner = build_generation(ledger, engine, model)
-    runner.catch_up()  # what arrived during the build
-    with engine.connect().execution_options(write=True) as conn, conn.begin():
-        old = live_generation(conn, model)
-        if old is not None:
-            # Hold the live runners still while readers are switched over.
-            TrackingView(engine, model.name, old).lock_position(conn)
-        switch_live(conn, model, runner.view.generation)
-    if old is not None and old != runner.view.generation:
-        drop_generation(engine, model, old)
-    return ProjectionStatus(
-        model.name, runner.view.generation, runner.view.position(), ledger.head_position()
-    )
+    return rebuild_many(ledger, engine, (model,))[0]
+
+
+def rebuild_many(
+    ledger: TimeLedger, engine: Engine, models: Sequence[type[ReadModel]]
+) -> list[ProjectionStatus]:
+    """Rebuild read models (in one pass over the log), then switch each one's readers at once."""
+    for model in models:
+        ensure_live(engine, model)
+    runners = build_generations(ledger, engine, models)
+    done = []
+    for model, runner in zip(models, runners, strict=True):
+        runner.catch_up()  # what arrived during the build
+        with engine.connect().execution_options(write=True) as conn, conn.begin():
+            old = live_generation(conn, model)
+            if old is not None:
+                # Hold the live runners still while readers are switched over.
+                TrackingView(engine, model.name, old).lock_position(conn)
+            switch_live(conn, model, runner.view.generation)
+        if old is not None and old != runner.view.generation:
+            drop_generation(engine, model, old)
+        done.append(
+            ProjectionStatus(
+                model.name, runner.view.generation, runner.view.position(), ledger.head_position()
+            )
+        )
+    return done
 
 
 @dataclass(frozen=True)

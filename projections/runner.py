@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine
+from eventsourcing.persistence import Notification
+from sqlalchemy import Connection, Engine
 
 from ledger.application import TimeLedger
 from projections.base import ReadModel, TrackingView
@@ -47,6 +49,7 @@ class Runner:
         self._cache: dict[str, dict[Any, Any]] = {}
         self._cache_position = -1
         self.known_empty = False
+        self._pending: tuple[dict[str, dict[Any, Any]], int, int] = ({}, 0, 0)
         self._bind(generation if generation is not None else ensure_live(engine, model_class))
 
     def _bind(self, generation: int) -> None:
@@ -76,34 +79,61 @@ class Runner:
                     raise GenerationChanged
             position = self.view.lock_position(conn)
             limit = self.batch_size if until is None else min(self.batch_size, until - position)
-            if limit <= 0:
-                self._advance(position)
-                return 0
-            notifications = self.ledger.recorder.select_notifications(start=position + 1, limit=limit)
+            notifications = (
+                self.ledger.recorder.select_notifications(start=position + 1, limit=limit)
+                if limit > 0
+                else []
+            )
             if not notifications:
                 self._advance(position)
                 return 0
-            # Rows cached from our last batch are still right if nobody else moved the position.
-            fresh = self._cache_position != position
-            if fresh:
-                self.known_empty = self.known_empty and position == 0
-            cache = {} if fresh else self._cache
-            self._cache, self._cache_position = {}, -1  # until this batch commits
-            batch = Batch(conn, cache=cache, known_empty=self.known_empty)
-            mapper = self.ledger.mapper
-            for notification in notifications:
-                self.model.apply(mapper.to_domain_event(notification), batch)
-            batch.flush()
-            self.known_empty = batch.known_empty
-            last = notifications[-1].id
-            self.view.set_position(conn, last)
-        if batch.cached_rows() < MAX_CACHED_ROWS:
-            self._cache, self._cache_position = cache, last
+            self.apply_in(conn, position, notifications, {})
+        self._committed(notifications[-1].id)
+        return len(notifications)
+
+    def apply_in(
+        self, conn: Connection, position: int, notifications: Sequence[Notification], decoded: dict[int, Any]
+    ) -> None:
+        """Apply the notifications after `position` inside the caller's transaction.
+
+        `decoded` holds events already decoded for other read models in the same pass.
+        Call `_committed` after the transaction commits.
+        """
+        # Rows cached from our last batch are still right if nobody else moved the position.
+        fresh = self._cache_position != position
+        if fresh:
+            self.known_empty = self.known_empty and position == 0
+        cache = {} if fresh else self._cache
+        self._cache, self._cache_position = {}, -1  # until this batch commits
+        batch = Batch(conn, cache=cache, known_empty=self.known_empty)
+        mapper = self.ledger.mapper
+        model = self.model
+        handler_for = self.model_class.handler_for
+        last = position
+        for notification in notifications:
+            if notification.id <= position:
+                continue
+            last = notification.id
+            handler = handler_for(notification.topic)
+            if handler is None:
+                continue
+            event = decoded.get(notification.id)
+            if event is None:
+                event = decoded[notification.id] = mapper.to_domain_event(notification)
+            handler(model, event, batch)
+        batch.flush()
+        self.known_empty = batch.known_empty
+        self.view.set_position(conn, last)
+        self._pending = (cache, last, batch.cached_rows())
+
+    def _committed(self, last: int) -> None:
+        cache, position, rows = self._pending
+        if rows < MAX_CACHED_ROWS:
+            self._cache, self._cache_position = cache, position
         else:
             # Rows written earlier are no longer all in memory, so misses must be looked up.
             self.known_empty = False
         self._advance(last)
-        return len(notifications)
 
     def _advance(self, position: int) -> None:
         with self._changed:
@@ -138,3 +168,33 @@ class Runner:
 
     def lag(self) -> int:
         return max(0, self.head() - self.view.position())
+
+
+def catch_up_together(
+    ledger: TimeLedger,
+    engine: Engine,
+    runners: Sequence[Runner],
+    until: int | None = None,
+    batch_size: int = 5000,
+) -> int:
+    """Catch several read models up in one pass over the log (each event decoded once).
+
+    Each batch is one transaction that writes every read model's rows and positions.
+    """
+    target = ledger.head_position() if until is None else until
+    done = 0
+    while min(r.position for r in runners) < target:
+        with engine.connect().execution_options(write=True) as conn, conn.begin():
+            positions = [r.view.lock_position(conn) for r in runners]
+            start = min(positions)
+            limit = min(batch_size, target - start)
+            notifications = ledger.recorder.select_notifications(start=start + 1, limit=limit)
+            if not notifications:
+                break
+            decoded: dict[int, Any] = {}
+            for runner, position in zip(runners, positions, strict=True):
+                runner.apply_in(conn, position, notifications, decoded)
+        for runner in runners:
+            runner._committed(notifications[-1].id)
+        done += len(notifications)
+    return done

@@ -9,7 +9,7 @@ from typing import Any
 
 from projections.database import readmodel_engine
 from projections.models import ALL, BY_NAME
-from projections.operations import rebuild, status, verify
+from projections.operations import rebuild_many, status, verify
 from projections.service import ProjectionService
 from timeledger.bootstrap import open_ledger, open_store
 from timeledger.settings import Settings
@@ -42,8 +42,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if not args.all and not args.name:
             print("timeledger: name a read model to rebuild, or give --all.")
             return 2
-        for model in ALL if args.all else (BY_NAME[args.name],):
-            done = rebuild(ledger, engine, model)
+        for done in rebuild_many(ledger, engine, ALL if args.all else (BY_NAME[args.name],)):
             print(f"Rebuilt {done.name}: generation {done.generation} at position {done.position}.")
         return 0
     if action == "verify":
