@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -44,20 +43,36 @@ def generate(ledger: TimeLedger, events: int, seed: int = 7) -> int:
     """Append about `events` events: a catalogue through commands, entries in bulk appends."""
     rng = random.Random(seed)
     created = ledger.create_organization(
-        name="Bench Co", owner_email="owner@bench.test", owner_name="Owner", owner_password="bench-password",
-        settings={"timezone": "Europe/Berlin"})
+        name="Bench Co",
+        owner_email="owner@bench.test",
+        owner_name="Owner",
+        owner_password="bench-password",
+        settings={"timezone": "Europe/Berlin"},
+    )
     org_id, owner = created.id, Actor.user(created.related[0])
     members = [created.related[0]]
     for i in range(199):
-        members.append(ledger.add_member(org_id=org_id, email=f"m{i}@bench.test", name=f"Member {i}",
-                                         role="member", actor=owner).id)
+        members.append(
+            ledger.add_member(
+                org_id=org_id, email=f"m{i}@bench.test", name=f"Member {i}", role="member", actor=owner
+            ).id
+        )
     clients = [ledger.create_client(org_id=org_id, name=f"Client {i}", actor=owner).id for i in range(50)]
-    projects = [ledger.create_project(org_id=org_id, name=f"Project {i}", client_id=clients[i % 50],
-                                      budget_seconds=2000 * 3600, actor=owner).id for i in range(500)]
+    projects = [
+        ledger.create_project(
+            org_id=org_id,
+            name=f"Project {i}",
+            client_id=clients[i % 50],
+            budget_seconds=2000 * 3600,
+            actor=owner,
+        ).id
+        for i in range(500)
+    ]
     ledger.set_rate(org_id=org_id, level="organization", amount_minor=9000, actor=owner)
     for i in range(0, 500, 10):
-        ledger.set_rate(org_id=org_id, level="project", project_id=projects[i], amount_minor=12000,
-                        actor=owner)
+        ledger.set_rate(
+            org_id=org_id, level="project", project_id=projects[i], amount_minor=12000, actor=owner
+        )
     pending: list[TimeEntry] = []
     count = ledger.head_position()
     day = 0
@@ -67,23 +82,39 @@ def generate(ledger: TimeLedger, events: int, seed: int = 7) -> int:
             for slot in range(3):
                 start = YEAR_START + timedelta(days=day, hours=slot * 3, minutes=rng.randrange(30))
                 ctx = CommandContext(actor=actor, command_id=None, recorded_at=start + timedelta(hours=3))
-                details = EntryDetails(rng.choice(projects), None, f"work {day}/{slot}", ("bench",),
-                                       rng.random() < 0.8)
+                details = EntryDetails(
+                    rng.choice(projects), None, f"work {day}/{slot}", ("bench",), rng.random() < 0.8
+                )
                 if rng.random() < 0.5:
-                    entry = TimeEntry.start_timer(ctx, org_id=org_id, member_id=member, details=details,
-                                                  at=start)
+                    entry = TimeEntry.start_timer(
+                        ctx, org_id=org_id, member_id=member, details=details, at=start
+                    )
                     if rng.random() < 0.2:
                         entry.pause(ctx, start + timedelta(minutes=40))
                         entry.resume(ctx, start + timedelta(minutes=50))
                     entry.stop(ctx, start + timedelta(hours=2, minutes=rng.randrange(50)), 86400)
                 else:
-                    entry = TimeEntry.record(ctx, org_id=org_id, member_id=member, details=details,
-                                             start=start, end=start + timedelta(hours=2), break_seconds=0)
+                    entry = TimeEntry.record(
+                        ctx,
+                        org_id=org_id,
+                        member_id=member,
+                        details=details,
+                        start=start,
+                        end=start + timedelta(hours=2),
+                        break_seconds=0,
+                    )
                 roll = rng.random()
                 if roll < 0.3:
-                    entry.edit(ctx, details=EntryDetails(details.project_id, None, "corrected", ("bench", "fix"),
-                                                         details.billable),
-                               start=entry.start, end=entry.end, break_seconds=600, max_seconds=86400)
+                    entry.edit(
+                        ctx,
+                        details=EntryDetails(
+                            details.project_id, None, "corrected", ("bench", "fix"), details.billable
+                        ),
+                        start=entry.start,
+                        end=entry.end,
+                        break_seconds=600,
+                        max_seconds=86400,
+                    )
                 elif roll < 0.35:
                     entry.delete(ctx)
                 count += len(entry.pending_events)
@@ -139,10 +170,16 @@ def measure(kind: str, events: int) -> dict[str, object]:
             generated_in = time.perf_counter() - began
             ledger.close()
             print(f"{kind}: generated {head:,} events in {generated_in:.0f} s", flush=True)
-            child = REBUILD_CHILD.format(root=str(Path(__file__).resolve().parent.parent),
-                                         env=json.dumps(config.env), kind=config.kind)
-            out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True,
-                                 env=dict(os.environ))
+            child = REBUILD_CHILD.format(
+                root=str(Path(__file__).resolve().parent.parent), env=json.dumps(config.env), kind=config.kind
+            )
+            out = subprocess.run(
+                [sys.executable, "-c", child],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=dict(os.environ),
+            )
             result = json.loads(out.stdout.strip().splitlines()[-1])
         finally:
             if schema:
@@ -167,14 +204,18 @@ def main() -> int:
         peak = int(result["peak_kib"]) / 1024  # type: ignore[call-overload]
         for name, seconds in times.items():
             print(f"{kind:9} {name:10} {head / seconds:9,.0f} events/s ({seconds:.1f} s)")
-        print(f"{kind:9} {'all':10} {head / total:9,.0f} events/s, all read models in one pass, "
-              f"peak memory {peak:.0f} MiB", flush=True)
+        print(
+            f"{kind:9} {'all':10} {head / total:9,.0f} events/s, all read models in one pass, "
+            f"peak memory {peak:.0f} MiB",
+            flush=True,
+        )
         rows.append((kind, head, times, total, peak))
         if kind == "postgresql" or kind == "postgres":
             with psycopg.connect(PG_URL) as conn:
                 pg_version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
     table = "\n".join(
-        f"| {kind} | {head:,} | " + " | ".join(f"{head / times[n]:,.0f}" for n in times)
+        f"| {kind} | {head:,} | "
+        + " | ".join(f"{head / times[n]:,.0f}" for n in times)
         + f" | {head / total:,.0f} | {total:.0f} | {peak:.0f} |"
         for kind, head, times, total, peak in rows
     )
