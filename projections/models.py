@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.base import ReadModel
 from projections.catalog import CatalogProjection
 from projections.entries import EntriesProjection
+from projections.totals import TotalsProjection
 
-ALL: tuple[type[ReadModel], ...] = (CatalogProjection, EntriesProjection)
+ALL: tuple[type[ReadModel], ...] = (CatalogProjection, EntriesProjection, TotalsProjection)
 BY_NAME: dict[str, type[ReadModel]] = {model.name: model for model in ALL}

@@ -267,7 +267,15 @@ def test_serve_answers_healthz_with_the_store_and_head_position(tmp_path: Path) 
     assert head > 0
     with serving(home) as (base, log):
         health = wait_for_health(base, log)
+        # The embedded read models catch up with the log on their own.
+        deadline = time.monotonic() + 15
+        while any(p["lag"] for p in health["projections"].values()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            health = httpx.get(f"{base}/healthz", timeout=5).json()
+    projections = health.pop("projections")
     assert health == {"status": "ok", "store": "sqlite", "head_position": head}
+    assert set(projections) == {"catalog", "entries", "totals"}
+    assert all(p == {"position": head, "lag": 0} for p in projections.values())
     assert f"TimeLedger on {base} (store: sqlite:{home / 'timeledger.db'})" in log.read_text()
 
 
