@@ -119,10 +119,13 @@ class EntryCommands(LedgerCore):
         else:
             span = (entry.start, entry.end)
         new_keys = week_keys(*span) if span else []
-        # Where it may be booked now: any week its start can have touched (entries last a week at most).
-        old_keys = week_keys(entry.start - _LONGEST, entry.start + _LONGEST)
-        if previous_start is not None:
-            old_keys += week_keys(previous_start - _LONGEST, previous_start + _LONGEST)
+        # Where it may be booked now: a booking starts at the entry's start and lasts a week at most.
+        # An entry created by this very command has no booking yet, so nothing needs reading.
+        stored = entry.version - len(entry.pending_events) > 0
+        old_starts = [entry.start] if stored else []
+        if stored and previous_start is not None:
+            old_starts.append(previous_start)
+        old_keys = [key for start in old_starts for key in week_keys(start, start + _LONGEST)]
         touched: list[LedgerAggregate] = []
         for key in dict.fromkeys(old_keys):
             if key in new_keys:

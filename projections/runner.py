@@ -166,9 +166,6 @@ class Runner:
                 self._changed.wait(remaining)
         return True
 
-    def lag(self) -> int:
-        return max(0, self.head() - self.view.position())
-
 
 def catch_up_together(
     ledger: TimeLedger,
