@@ -115,10 +115,12 @@ class CatalogProjection(ReadModel):
         }
 
     def _update(self, batch: Batch, table: str, key: Any, **values: Any) -> None:
-        row = batch.get(self.t[table], (key,))
+        """Change some columns of a row that may not exist (then nothing happens)."""
+        key = key if isinstance(key, tuple) else (key,)
+        row = batch.get(self.t[table], key)
         if row is not None:
             row.update(values)
-            batch.put(self.t[table], (key,), row)
+            batch.put(self.t[table], key, row)
 
     @singledispatchmethod
     def apply(self, event: object, batch: Batch) -> None:
@@ -150,10 +152,7 @@ class CatalogProjection(ReadModel):
 
     @apply.register(Organization.MemberRoleChanged)
     def _member_role(self, e: Organization.MemberRoleChanged, batch: Batch) -> None:
-        row = batch.get(self.t["members"], (e.originator_id, e.user_id))
-        if row is not None:
-            row["role"] = e.role
-            batch.put(self.t["members"], (e.originator_id, e.user_id), row)
+        self._update(batch, "members", (e.originator_id, e.user_id), role=e.role)
 
     @apply.register(Organization.MemberRemoved)
     def _member_removed(self, e: Organization.MemberRemoved, batch: Batch) -> None:
