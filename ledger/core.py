@@ -31,6 +31,7 @@ from ledger.errors import (
 from ledger.ids import command_record_id
 from ledger.organization import Organization
 from ledger.passwords import Passwords
+from ledger.store import serialised_schema_setup
 
 A = TypeVar("A", bound=LedgerAggregate)
 
@@ -120,6 +121,10 @@ class LedgerCore(Application[UUID]):
         # Aggregates loaded while deciding one command, so two paths that need the same
         # aggregate share one object (saving two copies would conflict with itself).
         self._session = threading.local()
+
+    def construct_recorder(self) -> Any:
+        with serialised_schema_setup(self.factory):
+            return super().construct_recorder()
 
     # --- loading ----------------------------------------------------------
 

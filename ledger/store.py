@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ledger.errors import InvalidInputError
@@ -70,3 +73,23 @@ def store_config(database_url: str | None, home: Path) -> StoreConfig:
     if "schema" in query:
         shown += f"?schema={query['schema'][0]}"
     return StoreConfig(kind="postgresql", env=env, description=shown)
+
+
+# Concurrent `CREATE OR REPLACE FUNCTION` (the library's insert function) fails with
+# "tuple concurrently updated" when several processes start at once, so schema setup
+# on PostgreSQL runs one process at a time, per schema.
+SCHEMA_SETUP_LOCK = "SELECT pg_advisory_xact_lock(hashtext('timeledger schema ' || current_schema()))"
+
+
+@contextmanager
+def serialised_schema_setup(factory: Any) -> Iterator[None]:
+    """Hold a PostgreSQL advisory lock while the block creates tables; no-op on SQLite."""
+    from eventsourcing.postgres import PostgresDatastore  # only loaded when configured
+
+    datastore = getattr(factory, "datastore", None)
+    if not isinstance(datastore, PostgresDatastore):
+        yield
+        return
+    with datastore.transaction(commit=True) as curs:
+        curs.execute(SCHEMA_SETUP_LOCK)
+        yield

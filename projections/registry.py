@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, MetaData, Table, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from projections.base import REGISTRY, ReadModel, rm_live, rm_tracking
 
 
+# Two processes creating the same tables at once race between "does it exist" and
+# "create" on PostgreSQL; one at a time per schema avoids it.
+SCHEMA_SETUP_LOCK = "SELECT pg_advisory_xact_lock(hashtext('timeledger read models ' || current_schema()))"
+
+
+def create_tables(engine: Engine, metadata: MetaData) -> None:
+    with engine.connect().execution_options(write=True) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(SCHEMA_SETUP_LOCK))
+        metadata.create_all(conn, checkfirst=True)
+
+
 def ensure_registry(engine: Engine) -> None:
-    REGISTRY.create_all(engine, checkfirst=True)
+    create_tables(engine, REGISTRY)
 
 
 def live_generation(conn: Connection, model: type[ReadModel]) -> int | None:
@@ -20,8 +32,7 @@ def live_generation(conn: Connection, model: type[ReadModel]) -> int | None:
 def create_generation(engine: Engine, model: type[ReadModel], generation: int) -> None:
     """Create (empty) tables of one generation with its tracking row at position 0."""
     tables = model.tables(generation)
-    metadata = next(iter(tables.values())).metadata
-    metadata.create_all(engine, checkfirst=True)
+    create_tables(engine, next(iter(tables.values())).metadata)
     with engine.connect().execution_options(write=True) as conn, conn.begin():
         conn.execute(
             delete(rm_tracking).where(
@@ -38,7 +49,7 @@ def ensure_live(engine: Engine, model: type[ReadModel]) -> int:
         generation = live_generation(conn, model)
     if generation is not None:
         return generation
-    model.tables(1)[next(iter(model.tables(1)))].metadata.create_all(engine, checkfirst=True)
+    create_tables(engine, next(iter(model.tables(1).values())).metadata)
     try:
         with engine.connect().execution_options(write=True) as conn, conn.begin():
             conn.execute(insert(rm_tracking).values(projection=model.name, generation=1, position=0))
