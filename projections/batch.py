@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, Table, and_, delete, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+
+from projections.bulk import WRITERS
 
 Key = tuple[Any, ...]
 _MISSING = object()
@@ -94,16 +95,7 @@ class Batch:
             self.conn.execute(delete(table).where(condition))
 
     def _upsert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        dialect = self.conn.dialect.name
-        module: Any = postgresql if dialect == "postgresql" else sqlite
-        statement = module.insert(table)
-        key_names = [c.name for c in self._key_columns(table)]
-        others = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in key_names}
-        if others:
-            statement = statement.on_conflict_do_update(index_elements=key_names, set_=others)
-        else:
-            statement = statement.on_conflict_do_nothing(index_elements=key_names)
-        self.conn.execute(statement, rows)
+        WRITERS.upsert(self.conn, table, rows)
 
     def cached_rows(self) -> int:
         return sum(len(rows) for rows in self._rows.values())

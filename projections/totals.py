@@ -119,7 +119,10 @@ class TotalsProjection(ReadModel):
         super().__init__(view)
         # Parsed rates per organization by (member, project, client), reused while its row
         # holds the very same list object (every change puts a new list), so never stale.
-        self._parsed: dict[Any, tuple[list[Any], dict[tuple[Any, ...], list[Rate]]]] = {}
+        # The third part memoises the rates that apply to each (member, project, client).
+        self._parsed: dict[
+            Any, tuple[list[Any], dict[tuple[Any, ...], list[Rate]], dict[tuple[Any, ...], list[Rate]]]
+        ] = {}
 
     @classmethod
     def define_tables(cls, metadata: MetaData, suffix: str) -> dict[str, Table]:
@@ -206,14 +209,19 @@ class TotalsProjection(ReadModel):
             for data in org["rates"]:
                 rate = rate_from_json(data)
                 groups.setdefault((rate.member_id, rate.project_id, rate.client_id), []).append(rate)
-            memo = self._parsed[org["id"]] = (org["rates"], groups)
-        targets = [
-            (m, p, c)
-            for m in {None, entry["member_id"]}
-            for p in {None, entry["project_id"]}
-            for c in {None, client_id}
-        ]
-        return [rate for target in targets for rate in memo[1].get(target, [])]
+            memo = self._parsed[org["id"]] = (org["rates"], groups, {})
+        member_id, project_id = entry["member_id"], entry["project_id"]
+        found = memo[2].get((member_id, project_id, client_id))
+        if found is None:
+            groups = memo[1]
+            found = memo[2][(member_id, project_id, client_id)] = [
+                rate
+                for m in {None, member_id}
+                for p in {None, project_id}
+                for c in {None, client_id}
+                for rate in groups.get((m, p, c), ())
+            ]
+        return found
 
     def _entry(self, batch: Batch, entry_id: Any) -> dict[str, Any] | None:
         return batch.get(self.t["entries"], (entry_id,))

@@ -53,7 +53,8 @@ def test_verify_passes_on_a_live_build_and_names_a_tampered_row(rw: tuple[World,
         report = verify(world.ledger, rs.engine, model)
         assert report.ok, report.difference
         assert report.rows > 0
-    entries = live_tables(rs.engine.connect(), EntriesProjection)["entries"]
+    with rs.engine.connect() as conn:
+        entries = live_tables(conn, EntriesProjection)["entries"]
     with rs.engine.begin() as conn:
         conn.execute(update(entries).where(entries.c.description == "edited 3").values(description="forged"))
     report = verify(world.ledger, rs.engine, EntriesProjection)
