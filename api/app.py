@@ -1,4 +1,4 @@
-"""The FastAPI application. Until the REST issue lands it serves health only."""
+"""The FastAPI application: REST v1 under /api/v1, OpenAPI at /api/openapi.json, docs at /api/docs."""
 
 from __future__ import annotations
 
@@ -6,29 +6,45 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api import problems
+from api.ratelimit import RateLimiter
+from api.readside import ReadSide
+from api.routes import entries
 from ledger.application import TimeLedger
-from projections.service import ProjectionService
+
+API_PREFIX = "/api/v1"
 
 
-def create_app(ledger: TimeLedger, store_kind: str, projections: ProjectionService | None = None) -> FastAPI:
+def create_app(
+    ledger: TimeLedger,
+    read_side: ReadSide,
+    store_kind: str,
+    rate_limiter: RateLimiter | None = None,
+) -> FastAPI:
     app = FastAPI(
         title="TimeLedger",
         version="0.1.0",
+        summary="An event-sourced time ledger for teams that bill their time.",
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
+        redoc_url=None,
     )
     app.state.ledger = ledger
-    app.state.projections = projections
+    app.state.read_side = read_side
+    app.state.rate_limiter = rate_limiter
+    problems.install(app)
+    app.include_router(entries.router, prefix=API_PREFIX)
 
-    @app.get("/healthz")
+    @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, Any]:
         """Liveness plus the store in use and the head position of the log."""
         head = ledger.head_position()
         body: dict[str, Any] = {"status": "ok", "store": store_kind, "head_position": head}
-        if projections is not None:
+        service = read_side.service
+        if service is not None:
             body["projections"] = {
                 name: {"position": r.position, "lag": max(0, head - r.position)}
-                for name, r in projections.runners.items()
+                for name, r in service.runners.items()
             }
         return body
 

@@ -12,6 +12,7 @@ from ledger.base import LedgerAggregate
 from ledger.commands_catalog import CatalogCommands
 from ledger.commands_entries import EntryCommands
 from ledger.commands_org import OrganizationCommands
+from ledger.core import _project
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.ids import email_index_id, member_timer_id
 from ledger.organization import Organization
@@ -58,8 +59,11 @@ class TimeLedger(OrganizationCommands, CatalogCommands, EntryCommands):
 
     # --- queries -------------------------------------------------------------
 
-    def get_entry(self, entry_id: UUID, actor: Actor) -> EntrySnapshot:
+    def get_entry(self, entry_id: UUID, actor: Actor, version: int | None = None) -> EntrySnapshot:
+        """An entry as it stands now, or as it stood at `version` (what a command returned)."""
         entry, _ = self._entry_for_reading(entry_id, actor)
+        if version is not None and version != entry.version:
+            entry = self.repository.get(entry_id, version=version, projector_func=_project)
         return EntrySnapshot.of(entry, self.clock.now())
 
     def _entry_for_reading(self, entry_id: UUID, actor: Actor) -> tuple[TimeEntry, Organization]:

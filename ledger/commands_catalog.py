@@ -8,10 +8,10 @@ from uuid import UUID
 from ledger.actors import Actor
 from ledger.base import CommandContext
 from ledger.catalog import Archivable, Client, Project, Task
-from ledger.core import ADMIN_ROLES, MANAGER_ROLES, Decision, LedgerCore, Receipt
+from ledger.core import Decision, LedgerCore, Receipt
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.ids import rate_card_id
-from ledger.organization import Organization
+from ledger.organization import ADMIN_ROLES, MANAGER_ROLES, Organization
 from ledger.rates import Rate, RateCard
 
 _UNSET = object()

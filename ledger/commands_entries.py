@@ -10,7 +10,7 @@ from ledger.actors import Actor
 from ledger.base import CommandContext, LedgerAggregate
 from ledger.catalog import Client, Project, Task
 from ledger.clock import ensure_utc
-from ledger.core import MANAGER_ROLES, Decision, LedgerCore, Receipt, StaleReadError
+from ledger.core import Decision, LedgerCore, Receipt, StaleReadError
 from ledger.errors import (
     ConflictError,
     InvalidInputError,
@@ -20,7 +20,7 @@ from ledger.errors import (
     StaleVersionError,
 )
 from ledger.ids import member_timer_id, member_week_id
-from ledger.organization import Organization
+from ledger.organization import MANAGER_ROLES, Organization
 from ledger.schedule import MemberWeek, week_keys
 from ledger.time_entry import EntryDetails, TimeEntry, check_length, clean_description, clean_tags
 from ledger.timer import MemberTimer

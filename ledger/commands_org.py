@@ -9,10 +9,10 @@ from uuid import UUID
 from ledger.actors import Actor
 from ledger.base import CommandContext, LedgerAggregate
 from ledger.clock import ensure_utc
-from ledger.core import ADMIN_ROLES, Decision, LedgerCore, Receipt
+from ledger.core import Decision, LedgerCore, Receipt
 from ledger.errors import ForbiddenError, NotFoundError
 from ledger.ids import email_index_id
-from ledger.organization import Organization, check_role
+from ledger.organization import ADMIN_ROLES, Organization, check_role
 from ledger.settings import OrgSettings
 from ledger.tokens import ApiToken, check_scopes
 from ledger.users import EmailIndex, User, normalise_email

@@ -37,8 +37,6 @@ A = TypeVar("A", bound=LedgerAggregate)
 
 MAX_ATTEMPTS = 200
 MAX_COMMAND_ID_LENGTH = 200
-ADMIN_ROLES = ("owner", "admin")
-MANAGER_ROLES = ("owner", "admin", "manager")
 
 
 @dataclass(frozen=True)

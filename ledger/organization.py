@@ -13,6 +13,8 @@ from ledger.errors import ConflictError, DuplicateError, InvalidInputError, NotF
 from ledger.settings import OrgSettings
 
 ROLES = ("owner", "admin", "manager", "member")
+ADMIN_ROLES = ("owner", "admin")
+MANAGER_ROLES = ("owner", "admin", "manager")
 
 
 def check_role(role: str) -> str:

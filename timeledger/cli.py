@@ -96,28 +96,33 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.ratelimit import RateLimiter
+    from api.readside import ReadSide
     from projections.database import readmodel_engine
     from projections.service import ProjectionService
     from timeledger.demo import ensure_demo
 
     ledger = open_ledger(settings)
     store = open_store(settings)
+    engine = readmodel_engine(store)
     service = None
     if settings.embedded_projections(store.kind):
-        service = ProjectionService(ledger, readmodel_engine(store), store)
+        service = ProjectionService(ledger, engine, store)
         service.start()
     if args.demo:
         print(ensure_demo(ledger, settings.home), flush=True)
     host = args.host or settings.host
     port = args.port or settings.port
+    limiter = RateLimiter(settings.api_rate_limit) if settings.api_rate_limit else None
+    app = create_app(ledger, ReadSide(engine, service), store.kind, limiter)
     print(f"TimeLedger on http://{host}:{port} (store: {store.description})", flush=True)
+    print(f"API docs on http://{host}:{port}/api/docs", flush=True)
     try:
-        uvicorn.run(
-            create_app(ledger, store.kind, service), host=host, port=port, log_level=settings.log_level
-        )
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
     finally:
         if service is not None:
             service.stop()
+        engine.dispose()
     return 0
 
 

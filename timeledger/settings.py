@@ -8,6 +8,7 @@
 | `TIMELEDGER_PORT` | `8000` | port `timeledger serve` binds |
 | `TIMELEDGER_LOG_LEVEL` | `info` | log level of the server |
 | `TIMELEDGER_EMBEDDED_PROJECTIONS` | `auto` | read models inside `serve`: `auto` (SQLite only), `on`, `off` |
+| `TIMELEDGER_API_RATE_LIMIT` | `600` | requests per minute per API token; `0` turns it off |
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Settings:
     port: int
     log_level: str
     embedded: str = "auto"
+    api_rate_limit: int = 600
 
     def embedded_projections(self, store_kind: str) -> bool:
         """Whether `serve` follows the log itself (always on SQLite unless turned off)."""
@@ -38,11 +40,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        port_text = env.get("TIMELEDGER_PORT", "8000")
-        try:
-            port = int(port_text)
-        except ValueError:
-            raise SystemExit(f"TIMELEDGER_PORT must be a port number, not {port_text!r}.") from None
+        port = _whole(env, "TIMELEDGER_PORT", 8000)
         return cls(
             home=Path(env.get("TIMELEDGER_HOME", "./var")).expanduser(),
             database_url=env.get("DATABASE_URL") or None,
@@ -50,6 +48,7 @@ class Settings:
             port=port,
             log_level=env.get("TIMELEDGER_LOG_LEVEL", "info"),
             embedded=_choice(env, "TIMELEDGER_EMBEDDED_PROJECTIONS", ("auto", "on", "off")),
+            api_rate_limit=_whole(env, "TIMELEDGER_API_RATE_LIMIT", 600),
         )
 
 
@@ -57,4 +56,15 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
     value = env.get(name, allowed[0]).lower()
     if value not in allowed:
         raise SystemExit(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
+    return value
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, str(default))
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise SystemExit(f"{name} must be a whole number, not {text!r}.")
     return value
