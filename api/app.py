@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from api import problems
 from api.ratelimit import RateLimiter
 from api.readside import ReadSide
-from api.routes import entries
+from api.routes import catalog, entries, me, reports, session, tokens
 from ledger.application import TimeLedger
 
 API_PREFIX = "/api/v1"
@@ -33,7 +33,8 @@ def create_app(
     app.state.read_side = read_side
     app.state.rate_limiter = rate_limiter
     problems.install(app)
-    app.include_router(entries.router, prefix=API_PREFIX)
+    for module in (me, entries, catalog, reports, tokens, session):
+        app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, Any]:
