@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -10,9 +12,20 @@ from api import problems
 from api.ratelimit import RateLimiter
 from api.readside import ReadSide
 from api.routes import catalog, entries, me, reports, session, tokens
+from api.routes import oidc as oidc_routes
+from api.sessions import SessionCodec
 from ledger.application import TimeLedger
 
 API_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """An OpenID provider to log in with (discovery at `<issuer>/.well-known/openid-configuration`)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
 
 
 def create_app(
@@ -20,6 +33,9 @@ def create_app(
     read_side: ReadSide,
     store_kind: str,
     rate_limiter: RateLimiter | None = None,
+    *,
+    sessions: SessionCodec | None = None,
+    oidc: OidcSettings | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="TimeLedger",
@@ -32,8 +48,11 @@ def create_app(
     app.state.ledger = ledger
     app.state.read_side = read_side
     app.state.rate_limiter = rate_limiter
+    # Without a configured key (tests), sessions last as long as this process.
+    app.state.sessions = sessions or SessionCodec(secrets.token_urlsafe(32), secure=False)
+    app.state.oidc = oidc
     problems.install(app)
-    for module in (me, entries, catalog, reports, tokens, session):
+    for module in (me, entries, catalog, reports, tokens, session, oidc_routes):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)

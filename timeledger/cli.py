@@ -10,7 +10,7 @@ from ledger.actors import Actor
 from ledger.audit import verify_log
 from ledger.errors import LedgerError
 from timeledger import projections_cli
-from timeledger.bootstrap import open_ledger, open_store
+from timeledger.bootstrap import open_ledger, open_secret_key, open_store
 from timeledger.settings import SETTINGS_DOC, Settings
 
 
@@ -95,9 +95,10 @@ def _init(settings: Settings, args: argparse.Namespace) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
+    from api.app import OidcSettings, create_app
     from api.ratelimit import RateLimiter
     from api.readside import ReadSide
+    from api.sessions import SessionCodec
     from projections.database import readmodel_engine
     from projections.service import ProjectionService
     from timeledger.demo import ensure_demo
@@ -114,7 +115,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     limiter = RateLimiter(settings.api_rate_limit) if settings.api_rate_limit else None
-    app = create_app(ledger, ReadSide(engine, service), store.kind, limiter)
+    oidc = None
+    if settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret:
+        oidc = OidcSettings(settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret)
+    sessions = SessionCodec(open_secret_key(settings), secure=settings.secure_cookies())
+    app = create_app(ledger, ReadSide(engine, service), store.kind, limiter, sessions=sessions, oidc=oidc)
     print(f"TimeLedger on http://{host}:{port} (store: {store.description})", flush=True)
     print(f"API docs on http://{host}:{port}/api/docs", flush=True)
     try:

@@ -9,6 +9,11 @@
 | `TIMELEDGER_LOG_LEVEL` | `info` | log level of the server |
 | `TIMELEDGER_EMBEDDED_PROJECTIONS` | `auto` | read models inside `serve`: `auto` (SQLite only), `on`, `off` |
 | `TIMELEDGER_API_RATE_LIMIT` | `600` | requests per minute per API token; `0` turns it off |
+| `TIMELEDGER_SECRET_KEY` | `<home>/secret.key` | signs sessions, encrypts 2FA secrets |
+| `TIMELEDGER_COOKIE_SECURE` | `auto` | HTTPS-only cookies: `auto` (unless loopback), `on`, `off` |
+| `TIMELEDGER_OIDC_ISSUER` | unset (OpenID Connect off) | issuer URL of your OpenID provider |
+| `TIMELEDGER_OIDC_CLIENT_ID` | unset | client id registered at the provider |
+| `TIMELEDGER_OIDC_CLIENT_SECRET` | unset | client secret registered at the provider |
 """
 
 from __future__ import annotations
@@ -30,6 +35,16 @@ class Settings:
     log_level: str
     embedded: str = "auto"
     api_rate_limit: int = 600
+    secret_key: str | None = None
+    cookie_secure: str = "auto"
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure == "auto":
+            return self.host not in ("127.0.0.1", "localhost", "::1")
+        return self.cookie_secure == "on"
 
     def embedded_projections(self, store_kind: str) -> bool:
         """Whether `serve` follows the log itself (always on SQLite unless turned off)."""
@@ -49,6 +64,11 @@ class Settings:
             log_level=env.get("TIMELEDGER_LOG_LEVEL", "info"),
             embedded=_choice(env, "TIMELEDGER_EMBEDDED_PROJECTIONS", ("auto", "on", "off")),
             api_rate_limit=_whole(env, "TIMELEDGER_API_RATE_LIMIT", 600),
+            secret_key=env.get("TIMELEDGER_SECRET_KEY") or None,
+            cookie_secure=_choice(env, "TIMELEDGER_COOKIE_SECURE", ("auto", "on", "off")),
+            oidc_issuer=env.get("TIMELEDGER_OIDC_ISSUER") or None,
+            oidc_client_id=env.get("TIMELEDGER_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("TIMELEDGER_OIDC_CLIENT_SECRET") or None,
         )
 
 
