@@ -15,6 +15,7 @@ from api.ratelimit import RateLimiter
 from api.readside import ReadSide
 from ledger.actors import Actor
 from ledger.store import store_config
+from ledger.tokens import SCOPES
 from projections.database import readmodel_engine
 from projections.service import ProjectionService
 from tests.conftest import StoreHandle, World
@@ -28,8 +29,11 @@ class Api:
     world: World
     tokens: dict[str, str] = field(default_factory=dict)
 
-    def token(self, who: str = "owner", scopes: tuple[str, ...] = ("admin",), org_id: Any = None) -> str:
+    def token(self, who: str = "owner", scopes: tuple[str, ...] | None = None, org_id: Any = None) -> str:
+        """A token of `who`; by default the owner's holds `admin`, others' every other scope."""
         actor: Actor = getattr(self.world, who)
+        if scopes is None:
+            scopes = ("admin",) if who == "owner" else tuple(s for s in SCOPES if s != "admin")
         receipt = self.world.ledger.issue_token(
             org_id=org_id or self.world.org_id,
             name=f"{who} test token",
@@ -40,9 +44,9 @@ class Api:
         assert receipt.secret is not None
         return receipt.secret
 
-    def as_(self, who: str = "owner", scopes: tuple[str, ...] = ("admin",)) -> dict[str, str]:
-        """Authorization headers of a (cached) token of `who` with `scopes`."""
-        key = f"{who}:{','.join(scopes)}"
+    def as_(self, who: str = "owner", scopes: tuple[str, ...] | None = None) -> dict[str, str]:
+        """Authorization headers of a (cached) token of `who` with `scopes` (see `token`)."""
+        key = f"{who}:{','.join(scopes or ())}"
         if key not in self.tokens:
             self.tokens[key] = self.token(who, scopes)
         return {"Authorization": f"Bearer {self.tokens[key]}"}
