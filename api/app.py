@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api import problems
 from api.ratelimit import RateLimiter
 from api.readside import ReadSide
-from api.routes import catalog, entries, me, reports, session, tokens
+from api.routes import catalog, entries, me, reports, session, templates, tokens
 from api.routes import oidc as oidc_routes
 from api.sessions import SessionCodec
 from ledger.application import TimeLedger
@@ -52,7 +52,7 @@ def create_app(
     app.state.sessions = sessions or SessionCodec(secrets.token_urlsafe(32), secure=False)
     app.state.oidc = oidc
     problems.install(app)
-    for module in (me, entries, catalog, reports, tokens, session, oidc_routes):
+    for module in (me, entries, templates, catalog, reports, tokens, session, oidc_routes):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)

@@ -10,8 +10,8 @@ from eventsourcing.persistence import JSONTranscoder
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.commands_catalog import CatalogCommands
-from ledger.commands_entries import EntryCommands
 from ledger.commands_org import OrganizationCommands
+from ledger.commands_templates import TemplateCommands
 from ledger.core import _project
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.ids import email_index_id, member_timer_id
@@ -40,7 +40,7 @@ _META_FIELDS = frozenset(
 )
 
 
-class TimeLedger(OrganizationCommands, CatalogCommands, EntryCommands):
+class TimeLedger(OrganizationCommands, CatalogCommands, TemplateCommands):
     """Commands check the rules and append; queries here read the write model by id."""
 
     name = "TimeLedger"

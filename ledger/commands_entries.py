@@ -14,6 +14,7 @@ from ledger.core import Decision, LedgerCore, Receipt, StaleReadError
 from ledger.errors import (
     ConflictError,
     InvalidInputError,
+    LedgerError,
     NoRunningTimerError,
     NotFoundError,
     OverlapError,
@@ -27,6 +28,8 @@ from ledger.timer import MemberTimer
 
 _KEEP: Any = object()
 _LONGEST = timedelta(days=7)
+BULK_ACTIONS = ("set_billable", "add_tag", "remove_tag", "delete")
+MAX_BULK = 500
 
 
 class EntryCommands(LedgerCore):
@@ -549,6 +552,89 @@ class EntryCommands(LedgerCore):
             {"entry_id": entry_id, "expected_version": expected_version},
             decide,
         )
+
+    def bulk_update_entries(
+        self,
+        *,
+        org_id: UUID,
+        entry_ids: list[UUID] | tuple[UUID, ...],
+        action: str,
+        value: Any = None,
+        actor: Actor,
+        command_id: str | None = None,
+    ) -> Receipt:
+        """Apply one change to many entries in one append: all of them, or none.
+
+        Actions: `set_billable` (value true/false), `add_tag` and `remove_tag` (value a tag),
+        `delete`. Each entry is checked by the same rules as a single edit or delete; the
+        first refusal names its entry and nothing is saved.
+        """
+        if action not in BULK_ACTIONS:
+            raise InvalidInputError(f"action must be one of {', '.join(BULK_ACTIONS)}.", field="action")
+        if not isinstance(entry_ids, list | tuple) or not entry_ids:
+            raise InvalidInputError("Name at least one entry.", field="entry_ids")
+        ids = list(dict.fromkeys(entry_ids))
+        if len(ids) > MAX_BULK:
+            raise InvalidInputError(f"At most {MAX_BULK} entries at once.", field="entry_ids")
+        if action == "set_billable" and not isinstance(value, bool):
+            raise InvalidInputError("set_billable needs value true or false.", field="value")
+        if action in ("add_tag", "remove_tag"):
+            if not isinstance(value, str) or not clean_tags([value]):
+                raise InvalidInputError(f"{action} needs a tag as value.", field="value")
+            value = clean_tags([value])[0]
+        args = {"org_id": org_id, "entry_ids": [str(i) for i in ids], "action": action, "value": value}
+
+        def decide(ctx: CommandContext) -> Decision:
+            org, _ = self._org_role(org_id, actor)
+            saved: dict[UUID, LedgerAggregate] = {}
+            for entry_id in ids:
+                try:
+                    entry, entry_org = self._entry_for(entry_id, actor)
+                    if entry_org.id != org.id:
+                        raise NotFoundError(f"There is no time entry with id {entry_id}.")
+                    changed = self._bulk_one(ctx, org, entry, action, value)
+                except LedgerError as error:
+                    error.args = (f"Entry {entry_id}: {error}",)
+                    raise
+                for aggregate in changed:
+                    saved[aggregate.id] = aggregate
+            return list(saved.values()), Receipt(
+                "bulk_update_entries", org.id, org.version, related=tuple(ids)
+            )
+
+        return self._execute("bulk_update_entries", actor, command_id, args, decide)
+
+    def _bulk_one(
+        self, ctx: CommandContext, org: Organization, entry: TimeEntry, action: str, value: Any
+    ) -> list[LedgerAggregate]:
+        if action == "delete":
+            was_running = entry.is_running
+            entry.delete(ctx)
+            saved: list[LedgerAggregate] = [entry]
+            if was_running:
+                timer = self._timer(ctx, org.id, entry.member_id)
+                timer.release(ctx, entry.id)
+                saved.append(timer)
+            return saved + self._book(ctx, org, entry)
+        d = entry.details
+        if action == "set_billable":
+            details = EntryDetails(d.project_id, d.task_id, d.description, d.tags, value)
+        elif action == "add_tag":
+            details = EntryDetails(
+                d.project_id, d.task_id, d.description, clean_tags([*d.tags, value]), d.billable
+            )
+        else:
+            kept = tuple(t for t in d.tags if t != value)
+            details = EntryDetails(d.project_id, d.task_id, d.description, kept, d.billable)
+        entry.edit(
+            ctx,
+            details=details,
+            start=entry.start,
+            end=entry.end,
+            break_seconds=entry.break_seconds,
+            max_seconds=org.settings.max_entry_seconds,
+        )
+        return [entry]
 
 
 def _check_version(entry: TimeEntry, expected: int | None) -> None:

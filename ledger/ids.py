@@ -25,3 +25,7 @@ def rate_card_id(org_id: UUID) -> UUID:
 
 def command_record_id(actor_label: str, command_id: str) -> UUID:
     return uuid5(NAMESPACE, f"command:{actor_label}:{command_id}")
+
+
+def template_book_id(org_id: UUID, member_id: UUID) -> UUID:
+    return uuid5(NAMESPACE, f"templates:{org_id}:{member_id}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -90,3 +90,32 @@ class HistoryEvent(BaseModel):
     device_id: str | None
     command_id: str | None
     data: dict[str, Any]
+
+
+class BulkAction(Strict):
+    """One change to many entries, applied to all of them or to none."""
+
+    entry_ids: list[UUID] = Field(min_length=1, max_length=500)
+    action: Literal["set_billable", "add_tag", "remove_tag", "delete"]
+    value: bool | str | None = Field(
+        default=None, description="true/false for set_billable, the tag for add_tag and remove_tag"
+    )
+
+
+class TemplateIn(Strict):
+    name: str
+    project_id: UUID
+    task_id: UUID | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    billable: bool | None = None
+
+
+class Template(BaseModel):
+    id: UUID
+    name: str
+    project_id: UUID
+    task_id: UUID | None
+    description: str
+    tags: list[str]
+    billable: bool

@@ -17,6 +17,7 @@ from ledger.snapshots import EntrySnapshot
 from projections.entry_queries import EntryFilter, EntryRow, list_entries
 from schemas.common import Instant, Page
 from schemas.entries import (
+    BulkAction,
     ContinueEntry,
     EditEntry,
     HistoryEvent,
@@ -206,6 +207,36 @@ def record_entry(
         command_id=command_id(idempotency_key),
     )
     return _answer(request, response, ledger, principal, receipt)
+
+
+@router.post(
+    "/time-entries/bulk",
+    response_model=Page[TimeEntry],
+    summary="One change to many entries: all of them or none",
+)
+def bulk_update(
+    body: BulkAction,
+    principal: Writer,
+    ledger: Ledger,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Page[TimeEntry]:
+    """Set billable, add or remove a tag, or delete. Each entry is checked by the same rules as a
+    single change; if any is refused, the answer names it and no entry changes."""
+    for entry_id in body.entry_ids:
+        _visible(ledger, principal, ledger.get_entry(entry_id, principal.actor))
+    receipt = ledger.bulk_update_entries(
+        org_id=principal.org_id,
+        entry_ids=body.entry_ids,
+        action=body.action,
+        value=body.value,
+        actor=principal.actor,
+        command_id=command_id(idempotency_key),
+    )
+    settle(request, response, ledger, receipt)
+    items = [entry_out(ledger.get_entry(i, principal.actor)) for i in receipt.related]
+    return Page[TimeEntry](items=items, next_cursor=None)
 
 
 @router.get("/time-entries/{entry_id}", response_model=TimeEntry, summary="One entry")
