@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api import problems
+from api import openapi, problems
 from api.ratelimit import RateLimiter
 from api.readside import ReadSide
 from api.routes import catalog, entries, me, reports, session, templates, tokens
@@ -52,6 +52,7 @@ def create_app(
     app.state.sessions = sessions or SessionCodec(secrets.token_urlsafe(32), secure=False)
     app.state.oidc = oidc
     problems.install(app)
+    openapi.install(app)
     for module in (me, entries, templates, catalog, reports, tokens, session, oidc_routes):
         app.include_router(module.router, prefix=API_PREFIX)
 

@@ -37,6 +37,12 @@ class FixedClock:
         self._at = self._at + timedelta(seconds=seconds)
 
 
+# Times far outside working life are input mistakes; bounding them also keeps every
+# sum of a time and an entry's length (up to a week) inside what datetime can hold.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, tzinfo=UTC)
+
+
 def ensure_utc(value: datetime) -> datetime:
     """Return `value` in UTC; a naive datetime is refused because its zone is a guess."""
     if not isinstance(value, datetime):
@@ -46,4 +52,6 @@ def ensure_utc(value: datetime) -> datetime:
             f"The time {value.isoformat()} has no timezone offset; send it with one "
             "(for example 2026-03-29T09:00:00+02:00)."
         )
+    if not EARLIEST <= value <= LATEST:
+        raise InvalidInputError(f"The time {value.isoformat()} is outside the years 1900 to 2999.")
     return value.astimezone(UTC)

@@ -656,6 +656,11 @@ def _end_from(start: datetime, end: datetime | None, duration_seconds: int | Non
         raise InvalidInputError(
             "The duration must be a positive whole number of seconds.", field="duration_seconds"
         )
+    if duration_seconds > _LONGEST.total_seconds():
+        raise InvalidInputError(
+            f"An entry lasts at most {_LONGEST.days} days; split longer work into several entries.",
+            field="duration_seconds",
+        )
     return start + timedelta(seconds=duration_seconds)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import UUID, uuid4
 
 from ledger.actors import Actor
@@ -89,10 +90,14 @@ class TemplateCommands(EntryCommands):
     def start_from_template(
         self, *, org_id: UUID, template_id: UUID, actor: Actor, command_id: str | None = None
     ) -> Receipt:
-        """Start a timer with a template's details (checked again: the project may be archived now)."""
+        """Start a timer with a template's details (checked again: the project may be archived now).
+
+        It runs as `start_timer` with the template's fields, so a repeat of the same command id
+        after the template changed is refused as a reused id rather than starting other work.
+        """
         template = self.template(org_id, template_id, actor)
         d = template.details
-        return self.start_timer(
+        started = self.start_timer(
             org_id=org_id,
             project_id=d.project_id,
             task_id=d.task_id,
@@ -102,3 +107,4 @@ class TemplateCommands(EntryCommands):
             actor=actor,
             command_id=command_id,
         )
+        return replace(started, command="start_from_template")

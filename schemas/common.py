@@ -11,6 +11,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("a time needs an offset, as in RFC 3339 (2026-11-20T09:00:00+01:00 or …Z)")
+    if not 1900 <= value.year <= 2999:
+        raise ValueError("a time must fall in the years 1900 to 2999")
     return value
 
 

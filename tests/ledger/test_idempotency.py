@@ -63,6 +63,12 @@ def _token(w: World) -> UUID:
     return w.ledger.issue_token(org_id=w.org_id, name="cli", scopes=["read:entries"], actor=w.member).id
 
 
+def _template(w: World) -> UUID:
+    return w.ledger.save_template(
+        org_id=w.org_id, name="Design", project_id=w.project_id, actor=w.member
+    ).related[0]
+
+
 def _archived_task(w: World) -> None:
     w.ledger.archive(kind="task", item_id=w.task_id, actor=w.owner)
 
@@ -300,6 +306,34 @@ COMMANDS: list[tuple[str, Setup, Command]] = [
         _deleted,
         lambda w, entry_id, cid: w.ledger.restore_entry(entry_id=entry_id, actor=w.member, command_id=cid),
     ),
+    (
+        "bulk_update_entries",
+        _recorded,
+        lambda w, entry_id, cid: w.ledger.bulk_update_entries(
+            org_id=w.org_id, entry_ids=[entry_id], action="add_tag", value="x", actor=w.member, command_id=cid
+        ),
+    ),
+    (
+        "save_template",
+        _nothing,
+        lambda w, _, cid: w.ledger.save_template(
+            org_id=w.org_id, name="Design", project_id=w.project_id, actor=w.member, command_id=cid
+        ),
+    ),
+    (
+        "remove_template",
+        _template,
+        lambda w, template_id, cid: w.ledger.remove_template(
+            org_id=w.org_id, template_id=template_id, actor=w.member, command_id=cid
+        ),
+    ),
+    (
+        "start_from_template",
+        _template,
+        lambda w, template_id, cid: w.ledger.start_from_template(
+            org_id=w.org_id, template_id=template_id, actor=w.member, command_id=cid
+        ),
+    ),
 ]
 
 
@@ -310,7 +344,7 @@ def test_the_table_covers_every_command_that_takes_a_command_id() -> None:
         if not name.startswith("_") and "command_id" in inspect.signature(member).parameters
     }
     assert {name for name, _, _ in COMMANDS} == commands
-    assert len(COMMANDS) == len(commands) == 28
+    assert len(COMMANDS) == len(commands) == 32
 
 
 @pytest.mark.parametrize(("name", "setup", "command"), COMMANDS, ids=[c[0] for c in COMMANDS])
