@@ -60,8 +60,13 @@ class SessionData:
 
 class SessionCodec:
     def __init__(self, secret_key: str, secure: bool) -> None:
+        self._secret_key = secret_key
         self._serializer = URLSafeTimedSerializer(secret_key, salt="timeledger-session")
         self.secure = secure
+
+    def serializer(self, salt: str) -> URLSafeTimedSerializer:
+        """A signer with the same key for another purpose; the salt keeps the two apart."""
+        return URLSafeTimedSerializer(self._secret_key, salt=salt)
 
     def new(self, user_id: UUID, org_id: UUID, complete: bool = True) -> SessionData:
         return SessionData(str(user_id), str(org_id), secrets.token_urlsafe(24), int(time.time()), complete)

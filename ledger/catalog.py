@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from ledger.base import CommandContext, LedgerAggregate
-from ledger.errors import ArchivedError, InvalidInputError
+from ledger.errors import ArchivedError
 from ledger.organization import check_name
+from ledger.text import check_whole
 
 
 class Archivable(LedgerAggregate):
@@ -80,8 +81,8 @@ class Client(Archivable):
 
 def check_budget(budget_seconds: int | None, budget_minor: int | None) -> None:
     for field, value in (("budget_seconds", budget_seconds), ("budget_minor", budget_minor)):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            raise InvalidInputError(f"{field} must be a whole number of at least 0.", field=field)
+        if value is not None:
+            check_whole(value, field)
 
 
 class Project(Archivable):

@@ -46,7 +46,7 @@ class CatalogCommands(LedgerCore):
     ) -> Receipt:
         def decide(ctx: CommandContext) -> Decision:
             client = self._load(Client, client_id, "client")
-            _, role = self._org_role(client.org_id, actor)
+            _, role = self._org_role(client.org_id, actor, about=("client", client.id))
             self._require_role(role, MANAGER_ROLES, "rename clients")
             client.rename(ctx, name)
             return [client], Receipt("rename_client", client.id, client.version)
@@ -118,7 +118,7 @@ class CatalogCommands(LedgerCore):
 
         def decide(ctx: CommandContext) -> Decision:
             project = self._load(Project, project_id, "project")
-            org, role = self._org_role(project.org_id, actor)
+            org, role = self._org_role(project.org_id, actor, about=("project", project.id))
             self._require_role(role, MANAGER_ROLES, "change projects")
             new_client = project.client_id if client_id is _UNSET else client_id
             if new_client is not None and not isinstance(new_client, UUID):
@@ -142,7 +142,7 @@ class CatalogCommands(LedgerCore):
     ) -> Receipt:
         def decide(ctx: CommandContext) -> Decision:
             project = self._load(Project, project_id, "project")
-            _, role = self._org_role(project.org_id, actor)
+            _, role = self._org_role(project.org_id, actor, about=("project", project.id))
             self._require_role(role, MANAGER_ROLES, "create tasks")
             project.require_active()
             task = Task.create(ctx, project.org_id, project.id, name)
@@ -157,7 +157,7 @@ class CatalogCommands(LedgerCore):
     ) -> Receipt:
         def decide(ctx: CommandContext) -> Decision:
             task = self._load(Task, task_id, "task")
-            _, role = self._org_role(task.org_id, actor)
+            _, role = self._org_role(task.org_id, actor, about=("task", task.id))
             self._require_role(role, MANAGER_ROLES, "rename tasks")
             task.rename(ctx, name)
             return [task], Receipt("rename_task", task.id, task.version)
@@ -181,7 +181,7 @@ class CatalogCommands(LedgerCore):
 
         def decide(ctx: CommandContext) -> Decision:
             item = self._load(classes[kind], item_id, kind)
-            _, role = self._org_role(item.org_id, actor)
+            _, role = self._org_role(item.org_id, actor, about=(kind, item.id))
             self._require_role(role, MANAGER_ROLES, f"{command} a {kind}")
             if archived:
                 item.archive(ctx)

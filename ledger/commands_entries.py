@@ -49,10 +49,7 @@ class EntryCommands(LedgerCore):
 
     def _entry_for(self, entry_id: UUID, actor: Actor) -> tuple[TimeEntry, Organization]:
         entry = self._load(TimeEntry, entry_id, "time entry")
-        try:
-            org, role = self._org_role(entry.org_id, actor)
-        except NotFoundError:
-            raise NotFoundError(f"There is no time entry with id {entry_id}.") from None
+        org, role = self._org_role(entry.org_id, actor, about=("time entry", entry_id))
         if entry.member_id != actor.user_id:
             self._require_role(role, MANAGER_ROLES, "change other members' entries")
         return entry, org

@@ -158,16 +158,27 @@ class LedgerCore(Application[UUID]):
             raise NotFoundError(f"There is no {what} with id {aggregate_id}.")
         return aggregate
 
-    def _org_role(self, org_id: UUID, actor: Actor) -> tuple[Organization, str]:
-        """The organization and the actor's role in it; outsiders are told it doesn't exist."""
+    def _org_role(
+        self, org_id: UUID, actor: Actor, about: tuple[str, UUID] | None = None
+    ) -> tuple[Organization, str]:
+        """The organization and the actor's role in it; outsiders are told it doesn't exist.
+
+        `about` names the item (kind, id) the command was given, so an outsider's refusal
+        names that item and never reveals the id of the organization that owns it.
+        """
+        missing = (
+            f"There is no {about[0]} with id {about[1]}."
+            if about is not None
+            else f"There is no organization with id {org_id}."
+        )
         if actor.org_id is not None and actor.org_id != org_id:
-            raise NotFoundError(f"There is no organization with id {org_id}.")
+            raise NotFoundError(missing)
         org = self._load(Organization, org_id, "organization")
         if actor.kind == "system":
             return org, "owner"
         role = org.role_of(actor.user_id)
         if role is None:
-            raise NotFoundError(f"There is no organization with id {org_id}.")
+            raise NotFoundError(missing)
         return org, role
 
     @staticmethod

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from ledger.base import CommandContext, LedgerAggregate
 from ledger.errors import ConflictError, DuplicateError, InvalidInputError, NotFoundError
 from ledger.settings import OrgSettings
+from ledger.text import check_line
 
 ROLES = ("owner", "admin", "manager", "member")
 ADMIN_ROLES = ("owner", "admin")
@@ -31,7 +32,7 @@ def check_name(name: str, what: str, field: str = "name") -> str:
         raise InvalidInputError(f"The {what} needs a name.", field=field)
     if len(cleaned) > 200:
         raise InvalidInputError(f"The {what}'s name is longer than 200 characters.", field=field)
-    return cleaned
+    return check_line(cleaned, field, f"{what}'s name")
 
 
 class Organization(LedgerAggregate):

@@ -14,6 +14,7 @@ from uuid import UUID
 from ledger.base import CommandContext, LedgerAggregate
 from ledger.errors import InvalidInputError
 from ledger.ids import rate_card_id
+from ledger.text import LARGEST
 
 LEVELS = ("project_member", "project", "client", "member", "organization")
 _NEEDS = {
@@ -103,10 +104,10 @@ class RateCard(LedgerAggregate):
         if rate.amount_minor is not None and (
             not isinstance(rate.amount_minor, int)
             or isinstance(rate.amount_minor, bool)
-            or rate.amount_minor < 0
+            or not 0 <= rate.amount_minor <= LARGEST
         ):
             raise InvalidInputError(
-                "amount_minor must be a whole number of minor units (cents), at least 0.",
+                f"amount_minor must be a whole number of minor units (cents), from 0 to {LARGEST}.",
                 field="amount_minor",
             )
         self._record(

@@ -13,6 +13,7 @@ from uuid import UUID
 from ledger.base import CommandContext, LedgerAggregate
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.ids import template_book_id
+from ledger.text import check_line
 from ledger.time_entry import EntryDetails
 
 MAX_TEMPLATES = 200
@@ -30,7 +31,7 @@ def clean_template_name(name: str) -> str:
     text = name.strip() if isinstance(name, str) else ""
     if not text or len(text) > MAX_NAME:
         raise InvalidInputError(f"A template needs a name of 1 to {MAX_NAME} characters.", field="name")
-    return text
+    return check_line(text, "name", "template's name")
 
 
 class TemplateBook(LedgerAggregate):

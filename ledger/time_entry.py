@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 from ledger.base import CommandContext, LedgerAggregate
 from ledger.errors import EntryStateError, InvalidInputError, NoRunningTimerError
+from ledger.text import check_line, check_multiline
 
 MAX_DESCRIPTION = 2000
 MAX_TAGS = 20
@@ -25,6 +26,7 @@ def clean_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
         text = tag.strip() if isinstance(tag, str) else ""
         if not text or len(text) > 50:
             raise InvalidInputError("A tag is 1 to 50 characters of text.", field="tags")
+        check_line(text, "tags", "tag")
         if text not in cleaned:
             cleaned.append(text)
     if len(cleaned) > MAX_TAGS:
@@ -38,7 +40,7 @@ def clean_description(text: str | None) -> str:
         raise InvalidInputError(
             f"The description is longer than {MAX_DESCRIPTION} characters.", field="description"
         )
-    return value
+    return check_multiline(value, "description", "description")
 
 
 @dataclass(frozen=True)

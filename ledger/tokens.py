@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from ledger.base import CommandContext, LedgerAggregate
 from ledger.errors import ConflictError, InvalidInputError
+from ledger.organization import check_name
 
 SCOPES = (
     "read:entries",
@@ -112,7 +113,7 @@ class ApiToken(LedgerAggregate):
             id=token_id,
             org_id=org_id,
             user_id=user_id,
-            name=(name.strip() if isinstance(name, str) else "") or "token",
+            name=check_name(name, "token") if name else "token",
             scopes=check_scopes(scopes),
             secret_hash=hash_secret(secret),
             expires_at=expires_at,

@@ -47,10 +47,12 @@ class TableWriter:
             if others
             else "DO NOTHING"
         )
+        # Statements are built from our own table and column names (quoted), never from input;
+        # values always travel as parameters or COPY rows.
         marker = "?" if dialect_name == "sqlite" else "%s"
         placeholders = ", ".join(marker for _ in self.columns)
         self.insert_values = (
-            f"INSERT INTO {_quote(table.name)} ({names}) VALUES ({placeholders}) "
+            f"INSERT INTO {_quote(table.name)} ({names}) VALUES ({placeholders}) "  # noqa: S608
             f"ON CONFLICT ({conflict}) {update}"
         )
         self.stage = _quote(f"stage_{table.name}"[:63])
@@ -60,7 +62,7 @@ class TableWriter:
         )
         self.copy_stage = f"COPY {self.stage} ({names}) FROM STDIN"
         self.insert_staged = (
-            f"INSERT INTO {_quote(table.name)} ({names}) SELECT {names} FROM {self.stage} "
+            f"INSERT INTO {_quote(table.name)} ({names}) SELECT {names} FROM {self.stage} "  # noqa: S608
             f"ON CONFLICT ({conflict}) {update}"
         )
 

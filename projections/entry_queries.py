@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -100,8 +100,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         start, entry_id = json.loads(raw)
-        return datetime.fromisoformat(start), UUID(entry_id)
-    except (ValueError, TypeError) as error:
+        instant = datetime.fromisoformat(start).astimezone(UTC)
+        if not 1900 <= instant.year <= 2999:
+            raise ValueError(start)
+        return instant, UUID(entry_id)
+    except (ValueError, TypeError, OverflowError) as error:
         raise ValueError("The cursor is not one this server gave out.") from error
 
 

@@ -7,7 +7,6 @@ from sqlalchemy.exc import IntegrityError
 
 from projections.base import REGISTRY, ReadModel, rm_live, rm_tracking
 
-
 # Two processes creating the same tables at once race between "does it exist" and
 # "create" on PostgreSQL; one at a time per schema avoids it.
 SCHEMA_SETUP_LOCK = "SELECT pg_advisory_xact_lock(hashtext('timeledger read models ' || current_schema()))"

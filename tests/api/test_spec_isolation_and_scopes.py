@@ -177,7 +177,9 @@ def test_another_organizations_token_gets_404_for_every_path_with_an_id_and_chan
     ).secret
     outsider = {"Authorization": f"Bearer {secret}"}
     api.as_("owner")
-    before, head = snapshot(api), ledger.head_position()
+    head = ledger.head_position()
+    api.client.app.state.read_side.wait_for(ledger, head)
+    before = snapshot(api)
     document = api.client.app.openapi()
     checked = []
     for operation in operations(document):

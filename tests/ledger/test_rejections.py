@@ -664,3 +664,68 @@ def test_a_timezone_that_is_not_text_is_refused_as_invalid_input(world: World, t
             org_id=world.org_id, changes={"timezone": timezone}, actor=world.owner
         ),
     )
+
+
+# --- values no store or read model could hold -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "call"),
+    [
+        ("name", lambda w: w.ledger.create_client(org_id=w.org_id, name="Glo\x00bex", actor=w.owner)),
+        (
+            "tags",
+            lambda w: w.ledger.start_timer(
+                org_id=w.org_id, project_id=w.project_id, tags=["a\x00b"], actor=w.member
+            ),
+        ),
+        (
+            "description",
+            lambda w: w.ledger.start_timer(
+                org_id=w.org_id, project_id=w.project_id, description="bell\x07", actor=w.member
+            ),
+        ),
+        (
+            "email",
+            lambda w: w.ledger.add_member(
+                org_id=w.org_id, email="a\x00b@acme.test", name="A", role="member", actor=w.owner
+            ),
+        ),
+        (
+            "budget_minor",
+            lambda w: w.ledger.create_project(org_id=w.org_id, name="Big", budget_minor=2**63, actor=w.owner),
+        ),
+        (
+            "amount_minor",
+            lambda w: w.ledger.set_rate(
+                org_id=w.org_id, level="organization", amount_minor=2**70, actor=w.owner
+            ),
+        ),
+    ],
+)
+def test_control_characters_and_huge_numbers_are_refused(
+    world: World, field: str, call: Callable[[World], object]
+) -> None:
+    head = world.ledger.head_position()
+    with pytest.raises(InvalidInputError) as caught:
+        call(world)
+    assert caught.value.field == field
+    assert world.ledger.head_position() == head
+
+
+def test_a_description_may_span_lines(world: World) -> None:
+    receipt = world.ledger.start_timer(
+        org_id=world.org_id, project_id=world.project_id, description="one\n\ttwo", actor=world.member
+    )
+    assert world.ledger.get_entry(receipt.id, world.member).description == "one\n\ttwo"
+
+
+def test_an_outsider_is_told_the_item_is_missing_not_which_organization_owns_it(world: World) -> None:
+    other = world.ledger.create_organization(
+        name="Other", owner_email="o@other.test", owner_name="O", owner_password="other-password"
+    )
+    outsider = Actor.token(other.related[0], uuid4(), other.id)
+    with pytest.raises(NotFoundError) as caught:
+        world.ledger.rename_client(client_id=world.client_id, name="Mine", actor=outsider)
+    assert str(caught.value) == f"There is no client with id {world.client_id}."
+    assert str(world.org_id) not in str(caught.value)
