@@ -1,7 +1,17 @@
-"""Who is calling: API tokens from `Authorization: Bearer …` or `X-API-Key`, and their scopes."""
+"""Who is calling: an API token (`Authorization: Bearer …` or `X-API-Key`), else a session cookie.
+
+A token carries its own scopes. A session (the signed `tl_session` cookie, see
+`api/sessions.py`) gets the scopes of the member's role, read from the ledger on
+every request, so a role change or a removal takes effect at once. A
+cookie-authenticated POST, PUT, PATCH or DELETE must echo the session's CSRF
+token in `X-CSRF-Token`; token requests need none (a browser never adds them on
+its own). A session still waiting for two-factor enrolment reaches only the
+enrolment routes (`authenticate_enrolling`).
+"""
 
 from __future__ import annotations
 
+import hmac
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,16 +19,24 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem
+from api.sessions import COOKIE_NAME, CSRF_HEADER, ROLE_SCOPES, SessionData, codec_of
 from ledger.actors import Actor
 from ledger.application import TimeLedger
+from ledger.errors import NotFoundError
 from ledger.organization import MANAGER_ROLES
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer tl_…`")
 api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API token, as a header")
+session_cookie = APIKeyCookie(
+    name=COOKIE_NAME,
+    auto_error=False,
+    description="A browser session from `POST /api/v1/session`; writes also need `X-CSRF-Token`",
+)
 DEVICE_HEADER = "X-Device-Id"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -27,12 +45,17 @@ class Principal:
 
     user_id: UUID
     org_id: UUID
-    token_id: UUID
+    token_id: UUID | None  # None when a session cookie authenticated the request
     scopes: tuple[str, ...]
     device_id: str | None
+    session: SessionData | None = None
 
     @property
     def actor(self) -> Actor:
+        if self.token_id is None:
+            # A person's session: the ledger checks their membership, and the actor is held to
+            # the session's organization, whose role gave the session its scopes.
+            return Actor("user", self.user_id, device_id=self.device_id, org_id=self.org_id)
         return Actor.token(self.user_id, self.token_id, self.org_id, device_id=self.device_id)
 
     def has(self, scope: str) -> bool:
@@ -44,19 +67,27 @@ def ledger_of(request: Request) -> TimeLedger:
     return ledger
 
 
-def authenticate(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    key: Annotated[str | None, Depends(api_key)],
-) -> Principal:
-    text = credentials.credentials if credentials is not None else key
-    if not text:
-        raise ApiProblem(
-            401,
-            "not-authenticated",
-            "Send an API token as 'Authorization: Bearer <token>' or 'X-API-Key: <token>'.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+def _authenticate(request: Request, token_text: str | None, *, enrolling: bool) -> Principal:
+    device = request.headers.get(DEVICE_HEADER)
+    device_id = device[:100] if device else None
+    if token_text:
+        principal = _token_principal(request, token_text, device_id)
+    else:
+        session = codec_of(request).read(request)
+        if session is None:
+            raise ApiProblem(
+                401,
+                "not-authenticated",
+                "Send an API token as 'Authorization: Bearer <token>' or 'X-API-Key: <token>', "
+                "or log in with POST /api/v1/session.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        principal = _session_principal(request, session, device_id, enrolling=enrolling)
+    _limit(request, principal.token_id or principal.user_id)
+    return principal
+
+
+def _token_principal(request: Request, text: str, device_id: str | None) -> Principal:
     found = ledger_of(request).authenticate_token(text)
     if found is None:
         raise ApiProblem(
@@ -65,20 +96,77 @@ def authenticate(
             "The API token is unknown, revoked or expired.",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
-    limiter = request.app.state.rate_limiter
-    if limiter is not None:
-        wait = limiter.take(found.token_id)
-        if wait > 0:
+    return Principal(found.user_id, found.org_id, found.token_id, found.scopes, device_id)
+
+
+def _session_principal(
+    request: Request, session: SessionData, device_id: str | None, *, enrolling: bool
+) -> Principal:
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode("utf-8"), session.csrf.encode("utf-8")):
             raise ApiProblem(
-                429,
-                "rate-limited",
-                f"This token made too many requests; try again in {math.ceil(wait)} s.",
-                headers={"Retry-After": str(math.ceil(wait))},
+                403,
+                "csrf-failed",
+                f"A request authenticated by the session cookie must send the session's CSRF token "
+                f"in {CSRF_HEADER}.",
             )
-    device = request.headers.get(DEVICE_HEADER)
-    return Principal(
-        found.user_id, found.org_id, found.token_id, found.scopes, device[:100] if device else None
-    )
+    role = _session_role(ledger_of(request), session)
+    if not session.complete and not enrolling:
+        raise ApiProblem(
+            403,
+            "two-factor-enrolment-required",
+            "Your organization requires two-factor login for owners and admins: set it up with "
+            "POST /api/v1/session/two-factor/secret and POST /api/v1/session/two-factor first.",
+        )
+    return Principal(session.user, session.org, None, ROLE_SCOPES[role], device_id, session)
+
+
+def _session_role(ledger: TimeLedger, session: SessionData) -> str:
+    """The member's role now (not at login), so a change or removal counts from the next request."""
+    try:
+        role = ledger.get_organization(session.org, Actor.user(session.user)).role_of(session.user)
+    except NotFoundError:
+        role = None
+    if role is None:
+        raise ApiProblem(
+            401, "invalid-session", "You are no longer a member of this organization; log in again."
+        )
+    return role
+
+
+def _limit(request: Request, key: UUID) -> None:
+    limiter = request.app.state.rate_limiter
+    if limiter is None:
+        return
+    wait = limiter.take(key)
+    if wait > 0:
+        raise ApiProblem(
+            429,
+            "rate-limited",
+            f"Too many requests with this credential; try again in {math.ceil(wait)} s.",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+
+
+def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    key: Annotated[str | None, Depends(api_key)],
+    _cookie: Annotated[str | None, Depends(session_cookie)],
+) -> Principal:
+    """The caller, by API token or else by session cookie (complete sessions only)."""
+    return _authenticate(request, credentials.credentials if credentials else key, enrolling=False)
+
+
+def authenticate_enrolling(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    key: Annotated[str | None, Depends(api_key)],
+    _cookie: Annotated[str | None, Depends(session_cookie)],
+) -> Principal:
+    """Like `authenticate`, but also lets in a session that still has to enrol in two-factor login."""
+    return _authenticate(request, credentials.credentials if credentials else key, enrolling=True)
 
 
 def require(scope: str) -> Callable[..., Principal]:
@@ -86,9 +174,8 @@ def require(scope: str) -> Callable[..., Principal]:
 
     def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not principal.has(scope):
-            raise ApiProblem(
-                403, "missing-scope", f"This token lacks the scope {scope!r}.", required_scope=scope
-            )
+            who = "This token lacks" if principal.token_id else "Your role does not grant"
+            raise ApiProblem(403, "missing-scope", f"{who} the scope {scope!r}.", required_scope=scope)
         return principal
 
     check.__name__ = f"require_{scope.replace(':', '_')}"

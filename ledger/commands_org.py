@@ -10,7 +10,7 @@ from ledger.actors import Actor
 from ledger.base import CommandContext, LedgerAggregate
 from ledger.clock import ensure_utc
 from ledger.core import Decision, LedgerCore, Receipt
-from ledger.errors import ForbiddenError, NotFoundError
+from ledger.errors import ForbiddenError, InvalidInputError, NotFoundError
 from ledger.ids import email_index_id
 from ledger.organization import ADMIN_ROLES, Organization, check_role
 from ledger.settings import OrgSettings
@@ -171,6 +171,52 @@ class OrganizationCommands(LedgerCore):
         # The password itself never enters the fingerprint or the log.
         return self._execute("change_password", actor, command_id, {"user_id": user_id}, decide)
 
+    def enable_two_factor(
+        self,
+        *,
+        user_id: UUID,
+        secret_ciphertext: str,
+        recovery_code_hashes: list[str] | tuple[str, ...],
+        actor: Actor,
+        command_id: str | None = None,
+    ) -> Receipt:
+        """Turn on two-factor login with an encrypted TOTP secret and hashed recovery codes."""
+        hashes = tuple(recovery_code_hashes)
+
+        def decide(ctx: CommandContext) -> Decision:
+            self._require_self(actor, user_id)
+            user = self._load(User, user_id, "user")
+            user.enable_two_factor(ctx, secret_ciphertext, hashes)
+            return [user], Receipt("enable_two_factor", user.id, user.version)
+
+        # Secrets and codes are fresh on every try, so only the user names the command:
+        # a repeated command id answers with the first result (whose codes were shown once).
+        return self._execute("enable_two_factor", actor, command_id, {"user_id": user_id}, decide)
+
+    def disable_two_factor(self, *, user_id: UUID, actor: Actor, command_id: str | None = None) -> Receipt:
+        def decide(ctx: CommandContext) -> Decision:
+            self._require_self(actor, user_id)
+            user = self._load(User, user_id, "user")
+            user.disable_two_factor(ctx)
+            return [user], Receipt("disable_two_factor", user.id, user.version)
+
+        return self._execute("disable_two_factor", actor, command_id, {"user_id": user_id}, decide)
+
+    def use_recovery_code(
+        self, *, user_id: UUID, code_hash: str, actor: Actor, command_id: str | None = None
+    ) -> Receipt:
+        """Spend one recovery code (given by its hash); an unknown or spent one is a conflict."""
+
+        def decide(ctx: CommandContext) -> Decision:
+            self._require_self(actor, user_id)
+            user = self._load(User, user_id, "user")
+            user.use_recovery_code(ctx, code_hash)
+            return [user], Receipt("use_recovery_code", user.id, user.version)
+
+        return self._execute(
+            "use_recovery_code", actor, command_id, {"user_id": user_id, "code_hash": code_hash}, decide
+        )
+
     @staticmethod
     def _require_self(actor: Actor, user_id: UUID) -> None:
         if actor.kind != "system" and actor.user_id != user_id:
@@ -204,6 +250,8 @@ class OrganizationCommands(LedgerCore):
             if holder is None:
                 raise NotFoundError("Name the member the token acts for (user_id).")
             holder_role = org.require_member(holder)
+            if expiry is not None and expiry <= ctx.recorded_at:
+                raise InvalidInputError("A token's expiry must lie in the future.", field="expires_at")
             if holder != actor.user_id:
                 self._require_role(role, ADMIN_ROLES, "issue tokens for other members")
             if "admin" in wanted and holder_role not in ADMIN_ROLES:
@@ -218,7 +266,7 @@ class OrganizationCommands(LedgerCore):
     def revoke_token(self, *, token_id: UUID, actor: Actor, command_id: str | None = None) -> Receipt:
         def decide(ctx: CommandContext) -> Decision:
             token = self._load(ApiToken, token_id, "token")
-            _, role = self._org_role(token.org_id, actor)
+            _, role = self._org_role(token.org_id, actor, about=("token", token.id))
             if token.user_id != actor.user_id:
                 self._require_role(role, ADMIN_ROLES, "revoke other members' tokens")
             token.revoke(ctx)

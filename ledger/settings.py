@@ -29,6 +29,8 @@ class OrgSettings:
     overlap_allowed: bool = True
     max_entry_seconds: int = 24 * 3600
     future_allowance_seconds: int = 15 * 60
+    # Owners and admins without two-factor login get a session that can only enrol.
+    require_two_factor_for_admins: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,6 +74,10 @@ class OrgSettings:
         _one_of("rounding_scope", self.rounding_scope, ROUNDING_SCOPES)
         if not isinstance(self.overlap_allowed, bool):
             raise InvalidInputError("overlap_allowed must be true or false.", field="overlap_allowed")
+        if not isinstance(self.require_two_factor_for_admins, bool):
+            raise InvalidInputError(
+                "require_two_factor_for_admins must be true or false.", field="require_two_factor_for_admins"
+            )
         _whole_number("max_entry_seconds", self.max_entry_seconds, low=60, high=7 * 24 * 3600)
         _whole_number("future_allowance_seconds", self.future_allowance_seconds, low=0, high=7 * 24 * 3600)
 
