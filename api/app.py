@@ -50,6 +50,8 @@ def create_app(
     app.state.rate_limiter = rate_limiter
     # Without a configured key (tests), sessions last as long as this process.
     app.state.sessions = sessions or SessionCodec(secrets.token_urlsafe(32), secure=False)
+    # Encrypts two-factor secrets (api/totp.py); the same key every process of a deployment has.
+    app.state.secret_key = app.state.sessions.secret_key
     app.state.oidc = oidc
     problems.install(app)
     openapi.install(app)

@@ -23,6 +23,7 @@ from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCreden
 
 from api.problems import ApiProblem
 from api.sessions import COOKIE_NAME, CSRF_HEADER, ROLE_SCOPES, SessionData, codec_of
+from api.token_usage import touch
 from ledger.actors import Actor
 from ledger.application import TimeLedger
 from ledger.errors import NotFoundError
@@ -96,7 +97,29 @@ def _token_principal(request: Request, text: str, device_id: str | None) -> Prin
             "The API token is unknown, revoked or expired.",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
-    return Principal(found.user_id, found.org_id, found.token_id, found.scopes, device_id)
+    ledger = ledger_of(request)
+    try:
+        role = ledger.get_organization(found.org_id, Actor.user(found.user_id)).role_of(found.user_id)
+    except NotFoundError:
+        role = None
+    if role is None:
+        raise ApiProblem(401, "invalid-token", "The token's member is no longer in the organization.")
+    touch(request.app.state.read_side.engine, found.token_id, ledger.clock.now())
+    return Principal(
+        found.user_id, found.org_id, found.token_id, scopes_within_role(found.scopes, role), device_id
+    )
+
+
+def scopes_within_role(scopes: tuple[str, ...], role: str) -> tuple[str, ...]:
+    """What a token may do now: its scopes, cut down to what its member's current role grants.
+
+    A token issued to an admin who was later made a member keeps working, as a member's token.
+    """
+    granted = ROLE_SCOPES[role]
+    if "admin" in granted:
+        return scopes
+    wanted = granted if "admin" in scopes else scopes
+    return tuple(s for s in wanted if s in granted)
 
 
 def _session_principal(
@@ -185,8 +208,10 @@ def require(scope: str) -> Callable[..., Principal]:
 
 
 def role_of(ledger: TimeLedger, principal: Principal) -> str:
-    org = ledger.get_organization(principal.org_id, principal.actor)
-    role = org.role_of(principal.user_id)
+    try:
+        role = ledger.get_organization(principal.org_id, principal.actor).role_of(principal.user_id)
+    except NotFoundError:
+        role = None
     if role is None:  # removed from the organization after the token was issued
         raise ApiProblem(401, "invalid-token", "The token's member is no longer in the organization.")
     return role

@@ -64,6 +64,10 @@ class SessionCodec:
         self._serializer = URLSafeTimedSerializer(secret_key, salt="timeledger-session")
         self.secure = secure
 
+    @property
+    def secret_key(self) -> str:
+        return self._secret_key
+
     def serializer(self, salt: str) -> URLSafeTimedSerializer:
         """A signer with the same key for another purpose; the salt keeps the two apart."""
         return URLSafeTimedSerializer(self._secret_key, salt=salt)

@@ -32,8 +32,6 @@ VALID_WINDOW = 1
 _CODE = re.compile(r"^\d{6}$")
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 _KDF_INFO = b"timeledger totp secret encryption v1"
-# Only when the app was built without a secret key: secrets then last as long as this process.
-_PROCESS_KEY = secrets.token_bytes(32)
 
 
 def new_secret() -> str:
@@ -92,17 +90,9 @@ class SecretBox:
 
 
 def server_key_of(request: Request) -> str | bytes:
-    """The server's secret key: `app.state.secret_key`, else the session cookies' signing key."""
-    state = request.app.state
-    key: str | bytes | None = getattr(state, "secret_key", None)
-    if key:
-        return key
-    # The session codec was built with the server's secret key; until app.state carries it
-    # (see the report of issue 4), take it from the codec's serializer so that every process
-    # of one deployment derives the same encryption key.
-    serializer = getattr(codec_of(request), "_serializer", None)
-    signing: str | bytes | None = getattr(serializer, "secret_key", None)
-    return signing or _PROCESS_KEY
+    """The server's secret key (the one session cookies are signed with)."""
+    key: str | bytes | None = getattr(request.app.state, "secret_key", None)
+    return key or codec_of(request).secret_key
 
 
 def box_of(request: Request) -> SecretBox:

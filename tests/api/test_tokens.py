@@ -50,7 +50,11 @@ def test_issued_token_works_and_its_secret_is_shown_only_once(api: Api) -> None:
     assert created["token"] not in listed.text
     items = {item["id"]: item for item in listed.json()["items"]}
     assert "token" not in items[created["id"]]
-    assert items[created["id"]] == {k: v for k, v in created.items() if k != "token"}
+    # The /me call above used the token: authentication recorded when.
+    assert items[created["id"]] == {
+        **{k: v for k, v in created.items() if k != "token"},
+        "last_used_at": "2026-11-20T15:00:00Z",
+    }
 
     one = api.request("GET", f"/api/v1/tokens/{created['id']}")
     assert one.status_code == 200
@@ -179,8 +183,18 @@ def test_an_admin_scope_token_of_a_demoted_admin_may_not_name_others(api: Api) -
 
     body = {"name": "x", "scopes": ["read:entries"], "user_id": str(world.member.user_id)}
     r = api.request("POST", "/api/v1/tokens", headers=bearer(token), json=body)
+    # The token's `admin` scope shrank to what a manager's role grants.
     assert r.status_code == 403
-    assert r.json()["type"] == TYPE + "forbidden"
+    assert r.json()["type"] == TYPE + "missing-scope"
+    catalog = api.request("POST", "/api/v1/clients", headers=bearer(token), json={"name": "Still allowed"})
+    assert catalog.status_code == 201
+    rates = api.request(
+        "POST",
+        "/api/v1/rates",
+        headers=bearer(token),
+        json={"level": "organization", "amount_minor": 1, "effective_from": "2026-11-01"},
+    )
+    assert rates.status_code == 403
     listed = api.request("GET", "/api/v1/tokens", headers=bearer(token)).json()["items"]
     assert {item["user_id"] for item in listed} == {str(manager_id)}
 

@@ -3,6 +3,7 @@ the same result; a command id reused for other input or another command is refus
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -67,6 +68,20 @@ def _template(w: World) -> UUID:
     return w.ledger.save_template(
         org_id=w.org_id, name="Design", project_id=w.project_id, actor=w.member
     ).related[0]
+
+
+CODE_HASHES = [hashlib.sha256(f"code-{i}".encode()).hexdigest() for i in range(10)]
+
+
+def _two_factor_on(w: World) -> UUID:
+    assert w.member.user_id is not None
+    w.ledger.enable_two_factor(
+        user_id=w.member.user_id,
+        secret_ciphertext="ciphertext",
+        recovery_code_hashes=CODE_HASHES,
+        actor=w.member,
+    )
+    return w.member.user_id
 
 
 def _archived_task(w: World) -> None:
@@ -328,6 +343,29 @@ COMMANDS: list[tuple[str, Setup, Command]] = [
         ),
     ),
     (
+        "enable_two_factor",
+        _nothing,
+        lambda w, _, cid: w.ledger.enable_two_factor(
+            user_id=w.member.user_id,
+            secret_ciphertext="ciphertext",
+            recovery_code_hashes=CODE_HASHES,
+            actor=w.member,
+            command_id=cid,
+        ),
+    ),
+    (
+        "disable_two_factor",
+        _two_factor_on,
+        lambda w, uid, cid: w.ledger.disable_two_factor(user_id=uid, actor=w.member, command_id=cid),
+    ),
+    (
+        "use_recovery_code",
+        _two_factor_on,
+        lambda w, uid, cid: w.ledger.use_recovery_code(
+            user_id=uid, code_hash=CODE_HASHES[0], actor=w.member, command_id=cid
+        ),
+    ),
+    (
         "start_from_template",
         _template,
         lambda w, template_id, cid: w.ledger.start_from_template(
@@ -344,7 +382,7 @@ def test_the_table_covers_every_command_that_takes_a_command_id() -> None:
         if not name.startswith("_") and "command_id" in inspect.signature(member).parameters
     }
     assert {name for name, _, _ in COMMANDS} == commands
-    assert len(COMMANDS) == len(commands) == 32
+    assert len(COMMANDS) == len(commands) == 35
 
 
 @pytest.mark.parametrize(("name", "setup", "command"), COMMANDS, ids=[c[0] for c in COMMANDS])
