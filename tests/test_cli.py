@@ -310,3 +310,31 @@ def test_settings_lists_the_environment_variables(tmp_path: Path) -> None:
     for name in ("TIMELEDGER_HOME", "DATABASE_URL", "TIMELEDGER_HOST", "TIMELEDGER_PORT"):
         assert f"`{name}`" in done.stdout
     assert not (tmp_path / "home").exists()  # listing settings touches no store
+
+
+def test_init_demo_prints_a_token_that_lists_the_demo_entries_over_http(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with serving(home, "--demo") as (base, log):
+        wait_for_health(base, log)
+        done = timeledger(home, "init", "--demo", "--print-token")
+        assert done.returncode == 0, done.stderr
+        token = done.stdout.strip().splitlines()[-1]
+        assert token.startswith("tl_")
+        headers = {"Authorization": f"Bearer {token}"}
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            answer = httpx.get(f"{base}/api/v1/time-entries", headers=headers, timeout=5)
+            if answer.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)  # the server's read models learn of the token from the log
+        assert answer.status_code == 200, answer.text
+        items = answer.json()["items"]
+    assert len(items) == 6
+    assert {item["description"] for item in items} == {"Wireframes for the new landing page", "Team meeting"}
+    assert token not in log.read_text()
+
+
+def test_init_without_the_owner_or_demo_says_what_is_missing(tmp_path: Path) -> None:
+    done = timeledger(tmp_path / "home", "init", "--org", "Acme")
+    assert done.returncode == 2
+    assert "init needs --email, --password (or --demo)." in done.stderr

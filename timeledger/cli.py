@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from uuid import UUID
 
 from ledger.actors import Actor
+from ledger.application import TimeLedger
 from ledger.audit import verify_log
 from ledger.errors import LedgerError
 from timeledger import projections_cli
@@ -18,10 +20,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="timeledger", description="TimeLedger administration.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    init = commands.add_parser("init", help="create an organization with its owner")
-    init.add_argument("--org", required=True, help="the organization's name")
-    init.add_argument("--email", required=True, help="the owner's email (registered if new)")
-    init.add_argument("--password", required=True, help="the owner's password (8+ characters)")
+    init = commands.add_parser("init", help="create an organization with its owner (or the demo)")
+    init.add_argument("--org", help="the organization's name")
+    init.add_argument("--email", help="the owner's email (registered if new)")
+    init.add_argument("--password", help="the owner's password (8+ characters)")
+    init.add_argument(
+        "--demo", action="store_true", help="the demo organization instead (created if the store is empty)"
+    )
     init.add_argument("--name", help="the owner's display name (default: from the email)")
     init.add_argument("--timezone", default="UTC", help="IANA timezone, e.g. Europe/Berlin")
     init.add_argument(
@@ -71,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _init(settings: Settings, args: argparse.Namespace) -> int:
     ledger = open_ledger(settings)
+    if args.demo:
+        return _init_demo(settings, ledger, args)
+    missing = [f"--{name}" for name in ("org", "email", "password") if not getattr(args, name)]
+    if missing:
+        print(f"timeledger: init needs {', '.join(missing)} (or --demo).", file=sys.stderr)
+        return 2
     name = args.name or args.email.split("@")[0]
     existing = ledger.user_by_email(args.email)
     created = ledger.create_organization(
@@ -85,11 +96,30 @@ def _init(settings: Settings, args: argparse.Namespace) -> int:
     if existing is not None:
         print(f"{args.email} already had an account; its password was left unchanged.")
     if args.print_token:
-        token = ledger.issue_token(
-            org_id=created.id, name="init", scopes=["admin"], user_id=owner_id, actor=Actor.system()
-        )
-        print(token.secret)
+        print(_admin_token(ledger, created.id, owner_id))
     return 0
+
+
+def _init_demo(settings: Settings, ledger: TimeLedger, args: argparse.Namespace) -> int:
+    from timeledger.demo import ensure_demo, find_demo
+
+    login = ensure_demo(ledger, settings.home)
+    demo = find_demo(settings.home)
+    if demo is None:
+        print("timeledger: this store already holds data that is not the demo.", file=sys.stderr)
+        return 2
+    print(f"Demo organization {demo.org_id}. {login}")
+    if args.print_token:
+        print(_admin_token(ledger, demo.org_id, demo.owner_id))
+    return 0
+
+
+def _admin_token(ledger: TimeLedger, org_id: UUID, owner_id: UUID) -> str:
+    token = ledger.issue_token(
+        org_id=org_id, name="init", scopes=["admin"], user_id=owner_id, actor=Actor.system()
+    )
+    assert token.secret is not None  # noqa: S101 - a new token always carries its secret
+    return token.secret
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from ledger.actors import Actor
@@ -13,6 +16,22 @@ from ledger.timezones import local_midnight
 
 DEMO_EMAIL = "demo@timeledger.local"
 LOGIN_FILE = "demo-login.txt"
+IDS_FILE = "demo.json"
+
+
+@dataclass(frozen=True)
+class Demo:
+    org_id: UUID
+    owner_id: UUID
+
+
+def find_demo(home: Path) -> Demo | None:
+    """The demo organization this data folder holds, if `ensure_demo` made one."""
+    path = home / IDS_FILE
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Demo(UUID(data["org_id"]), UUID(data["owner_id"]))
 
 
 def ensure_demo(ledger: TimeLedger, home: Path) -> str:
@@ -62,6 +81,8 @@ def ensure_demo(ledger: TimeLedger, home: Path) -> str:
         )
     login = f"Log in as {DEMO_EMAIL} with password {password}"
     home.mkdir(parents=True, exist_ok=True)
+    ids = {"org_id": str(org_id), "owner_id": str(owner.user_id)}
+    (home / IDS_FILE).write_text(json.dumps(ids) + "\n", encoding="utf-8")
     login_file.write_text(login + "\n", encoding="utf-8")
     login_file.chmod(0o600)
     return login
