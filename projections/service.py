@@ -55,6 +55,8 @@ class ProjectionService:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self.wake()
+        if self.store.kind == "postgresql":
+            self._notify()  # so the listener wakes now rather than at its next poll
         with contextlib.suppress(ValueError):
             self.ledger.after_append.remove(self.wake)
         for thread in self._threads:
@@ -73,20 +75,29 @@ class ProjectionService:
             wake.wait(POLL_SECONDS)
             wake.clear()
 
+    def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
+        env = self.store.env
+        return psycopg.connect(
+            host=env["POSTGRES_HOST"],
+            port=int(env["POSTGRES_PORT"]),
+            dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"],
+            password=env.get("POSTGRES_PASSWORD") or None,
+            autocommit=True,
+            connect_timeout=5,
+        )
+
+    def _notify(self) -> None:
+        channel = getattr(self.ledger.recorder, "channel_name", "")
+        with contextlib.suppress(psycopg.Error), self._connect() as conn:
+            conn.execute(f'NOTIFY "{channel}"')
+
     def _listen(self) -> None:
         """Wake the runners when another process appends (PostgreSQL NOTIFY)."""
-        env = self.store.env
         channel = getattr(self.ledger.recorder, "channel_name", "")
         while not self._stop.is_set():
             try:
-                with psycopg.connect(
-                    host=env["POSTGRES_HOST"],
-                    port=int(env["POSTGRES_PORT"]),
-                    dbname=env["POSTGRES_DBNAME"],
-                    user=env["POSTGRES_USER"],
-                    password=env.get("POSTGRES_PASSWORD") or None,
-                    autocommit=True,
-                ) as conn:
+                with self._connect() as conn:
                     conn.execute(f'LISTEN "{channel}"')
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=POLL_SECONDS, stop_after=1):
