@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pyotp
 from cryptography.fernet import Fernet, InvalidToken
@@ -49,6 +52,49 @@ def code_matches(secret: str, code: str | None, for_time: float) -> bool:
     if not _CODE.match(cleaned):
         return False
     return pyotp.TOTP(secret).verify(cleaned, for_time=for_time, valid_window=VALID_WINDOW)
+
+
+def matching_step(secret: str, code: str | None, for_time: float) -> int | None:
+    """The 30-second step whose code `code` is (now, or one step either side), or None."""
+    cleaned = (code or "").replace(" ", "")
+    if not _CODE.match(cleaned):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(datetime.fromtimestamp(for_time, tz=UTC))
+    for step in (now - VALID_WINDOW, now, now + VALID_WINDOW):
+        if hmac.compare_digest(totp.generate_otp(step), cleaned):
+            return step
+    return None
+
+
+class UsedSteps:
+    """The last step each user logged in with: a code (or an older one) then works no more.
+
+    Kept per process: with several API processes a code could be replayed once on
+    another process within its 90 seconds (see docs/decisions.md).
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[object, int] = {}
+        self._lock = threading.Lock()
+
+    def accept(self, user_id: object, secret: str, code: str | None, for_time: float) -> bool:
+        step = matching_step(secret, code, for_time)
+        if step is None:
+            return False
+        with self._lock:
+            if step <= self._last.get(user_id, -1):
+                return False
+            self._last[user_id] = step
+            return True
+
+
+def used_steps_of(request: Request) -> UsedSteps:
+    state = request.app.state
+    found: UsedSteps | None = getattr(state, "totp_used_steps", None)
+    if found is None:
+        found = state.totp_used_steps = UsedSteps()
+    return found
 
 
 def new_recovery_codes(count: int = RECOVERY_CODE_COUNT) -> list[str]:

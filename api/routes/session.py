@@ -34,6 +34,7 @@ from api.totp import (
     new_recovery_codes,
     new_secret,
     provisioning_uri,
+    used_steps_of,
 )
 from ledger.actors import Actor
 from ledger.application import TimeLedger
@@ -71,7 +72,7 @@ def _check_second_factor(request: Request, ledger: TimeLedger, user: User, body:
     throttle, address = throttle_of(request), client_address(request)
     if body.totp_code:
         secret = box_of(request).open(user.two_factor_secret)
-        if not code_matches(secret, body.totp_code, clock_of(request)()):
+        if not used_steps_of(request).accept(user.id, secret, body.totp_code, clock_of(request)()):
             raise _failed(throttle, body.email, address, "invalid-two-factor-code", "The code is wrong.")
         return
     if body.recovery_code:
@@ -134,6 +135,17 @@ def _session_out(user: User, session: SessionData, memberships: list[tuple[UUID,
         two_factor_enabled=user.two_factor_enabled,
         two_factor_enrolment_required=not session.complete,
     )
+
+
+def _session_only(principal: Principal) -> None:
+    # A token (even one limited to reading) could otherwise turn on two-factor login for its
+    # person and lock them out of their password login; it takes a logged-in browser.
+    if principal.token_id is not None:
+        raise ApiProblem(
+            403,
+            "session-required",
+            "Two-factor login is set up and turned off from a logged-in session, not with an API token.",
+        )
 
 
 def _user(ledger: TimeLedger, user_id: UUID) -> User:
@@ -202,6 +214,7 @@ def log_out(request: Request, response: Response) -> Response:
     summary="A fresh TOTP secret to set up an authenticator app (not stored yet)",
 )
 def new_two_factor_secret(principal: Enrolling, ledger: Ledger) -> TwoFactorSecret:
+    _session_only(principal)
     secret = new_secret()
     email = _user(ledger, principal.user_id).email
     return TwoFactorSecret(secret=secret, otpauth_uri=provisioning_uri(secret, email))
@@ -227,6 +240,7 @@ def enable_two_factor(
 ) -> RecoveryCodes:
     """Send the secret from `/session/two-factor/secret` with the app's current code for it. An
     incomplete session becomes complete."""
+    _session_only(principal)
     if not code_matches(body.secret, body.code, clock_of(request)()):
         raise ApiProblem(
             422, "invalid-two-factor-code", "The code does not match the secret; check the app.", field="code"
@@ -274,10 +288,12 @@ def disable_two_factor(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Wrong codes count as failed logins of your email, so they cannot be guessed here either."""
+    _session_only(principal)
     user = _user(ledger, principal.user_id)
     if user.two_factor_secret is not None:
         refuse_if_throttled(throttle, user.email, client_address(request))
-        if not code_matches(box_of(request).open(user.two_factor_secret), body.code, clock_of(request)()):
+        secret = box_of(request).open(user.two_factor_secret)
+        if not used_steps_of(request).accept(user.id, secret, body.code, clock_of(request)()):
             throttle.failed(user.email, client_address(request))
             raise ApiProblem(422, "invalid-two-factor-code", "The code is wrong.", field="code")
     # When it is off already, the ledger refuses with a 409.

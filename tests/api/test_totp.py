@@ -71,12 +71,19 @@ def test_enrolment_then_login_needs_a_current_code(api: Api) -> None:
     wrong = login(api, totp_code=wrong_code(secret))
     assert wrong.status_code == 401
     assert problem_code(wrong) == "invalid-two-factor-code"
+    # One step behind is accepted (clock drift), two ahead are not.
+    behind = login(api, totp_code=code(secret, -1))
+    assert behind.status_code == 200, behind.text
+    assert login(api, totp_code=code(secret, 2)).status_code == 401
     right = login(api, totp_code=code(secret))
     assert right.status_code == 200, right.text
     assert api.client.get("/api/v1/time-entries").status_code == 200
-    # One step either side is accepted (clock drift), two are not.
-    assert login(api, totp_code=code(secret, -1)).status_code == 200
-    assert login(api, totp_code=code(secret, 2)).status_code == 401
+    # A code works once: the same one, or an older one, is refused afterwards.
+    replayed = login(api, totp_code=code(secret))
+    assert replayed.status_code == 401
+    assert problem_code(replayed) == "invalid-two-factor-code"
+    assert login(api, totp_code=code(secret, -1)).status_code == 401
+    assert login(api, totp_code=code(secret, 1)).status_code == 200
 
 
 def test_a_recovery_code_logs_in_once(api: Api) -> None:
@@ -150,11 +157,18 @@ def test_a_repeated_idempotency_key_never_shows_codes_again(api: Api) -> None:
     assert problem_code(again) == "recovery-codes-shown"
 
 
-def test_a_token_enrols_its_user_without_a_csrf_token(api: Api) -> None:
+def test_a_token_cannot_turn_two_factor_on_or_off(api: Api) -> None:
+    # Even a read-only token could otherwise lock its person out of password login.
     headers = api.as_("member", scopes=("read:entries",))
-    secret, _, _ = enrol(api, headers)
-    assert problem_code(login(api)) == "two-factor-required"
-    assert login(api, totp_code=code(secret)).status_code == 200
+    fresh = api.client.post("/api/v1/session/two-factor/secret", headers=headers)
+    assert fresh.status_code == 403
+    assert problem_code(fresh) == "session-required"
+    secret = pyotp.random_base32()
+    refused = api.client.post(
+        "/api/v1/session/two-factor", json={"secret": secret, "code": code(secret)}, headers=headers
+    )
+    assert problem_code(refused) == "session-required"
+    assert login(api).status_code == 200  # still a password login only
 
 
 def test_admins_must_enrol_when_the_organization_requires_it(api: Api) -> None:
