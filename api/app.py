@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api import openapi, problems
+from api import docs, openapi, problems
 from api.ratelimit import RateLimiter
 from api.readside import ReadSide
 from api.routes import catalog, entries, me, reports, session, templates, tokens
@@ -42,7 +42,7 @@ def create_app(
         version="0.1.0",
         summary="An event-sourced time ledger for teams that bill their time.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from our own copy of Swagger UI, not a CDN
         redoc_url=None,
     )
     app.state.ledger = ledger
@@ -55,6 +55,7 @@ def create_app(
     app.state.oidc = oidc
     problems.install(app)
     openapi.install(app)
+    docs.install(app)
     for module in (me, entries, templates, catalog, reports, tokens, session, oidc_routes):
         app.include_router(module.router, prefix=API_PREFIX)
 

@@ -267,3 +267,15 @@ def test_another_organizations_entry_is_not_found_and_unchanged(api: Api) -> Non
     after = api.request("GET", f"{V1}/time-entries/{entry_id}").json()
     assert after["version"] == 1
     assert after["description"] == ""
+
+
+def test_the_api_reference_page_and_its_assets_come_from_the_app(api: Api) -> None:
+    page = api.client.get("/api/docs")
+    assert page.status_code == 200
+    assert "cdn." not in page.text
+    for asset in ("/api/docs/assets/swagger-ui-bundle.js", "/api/docs/assets/swagger-ui.css"):
+        assert asset in page.text
+        answer = api.client.get(asset)
+        assert answer.status_code == 200
+        assert len(answer.content) > 100_000
+    assert api.client.get("/api/openapi.json").json()["openapi"].startswith("3.")
