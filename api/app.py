@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from fastapi import FastAPI
 
@@ -26,6 +27,8 @@ class OidcSettings:
     issuer: str
     client_id: str
     client_secret: str
+    # People the provider vouches for but no organization invited join this one as members.
+    join_org_id: UUID | None = None
 
 
 def create_app(

@@ -33,6 +33,7 @@ from starlette.datastructures import QueryParams
 from api.problems import ApiProblem
 from api.readside import ReadSide
 from api.sessions import SessionCodec, organizations_of
+from ledger.actors import Actor
 from ledger.application import TimeLedger
 from ledger.organization import Organization
 
@@ -74,6 +75,8 @@ class OidcConfig(Protocol):
     def client_id(self) -> str: ...
     @property
     def client_secret(self) -> str: ...
+    @property
+    def join_org_id(self) -> UUID | None: ...
 
 
 @dataclass(frozen=True)
@@ -368,22 +371,50 @@ def _organizations(ledger: TimeLedger, engine: Engine, user_id: UUID) -> list[UU
     return found
 
 
-def _member_for(ledger: TimeLedger, read_side: ReadSide, email: str) -> tuple[UUID, UUID]:
-    """The user with this email and their first organization; only invited people may log in."""
+def _member_for(
+    ledger: TimeLedger, read_side: ReadSide, settings: OidcConfig, email: str, claims: dict[str, Any]
+) -> tuple[UUID, UUID]:
+    """The user with this email and their first organization.
+
+    People no organization invited get in only when the operator named an organization to
+    join (`TIMELEDGER_OIDC_JOIN_ORG`): they are created there as members on first login.
+    """
     user = ledger.user_by_email(email)
     organizations = _organizations(ledger, read_side.engine, user.id) if user is not None else []
     if user is not None and not organizations:
         # Invited a moment ago? Let the read models catch up with the log once, then look again.
         read_side.wait_for(ledger, ledger.head_position())
         organizations = _organizations(ledger, read_side.engine, user.id)
-    if user is None or not organizations:
-        raise ApiProblem(
-            403,
-            "not-a-member",
-            "No organization has invited this email address. Ask an admin of your organization "
-            "to add it as a member, then log in again.",
-        )
-    return user.id, organizations[0]
+    if organizations and user is not None:
+        return user.id, organizations[0]
+    if settings.join_org_id is not None:
+        return _join(ledger, read_side, settings, email, claims), settings.join_org_id
+    raise ApiProblem(
+        403,
+        "not-a-member",
+        "No organization has invited this email address. Ask an admin of your organization "
+        "to add it as a member, then log in again.",
+    )
+
+
+def _join(
+    ledger: TimeLedger, read_side: ReadSide, settings: OidcConfig, email: str, claims: dict[str, Any]
+) -> UUID:
+    """Add a person the provider vouches for to the configured organization, as a member."""
+    assert settings.join_org_id is not None  # noqa: S101 - checked by the caller
+    name = str(claims.get("name") or claims.get("preferred_username") or email.split("@")[0])[:200]
+    receipt = ledger.add_member(
+        org_id=settings.join_org_id,
+        email=email,
+        name=name.strip() or email.split("@")[0],
+        role="member",
+        password=None,
+        actor=Actor.system(),
+        # One provider subject joins once, however often the callback is replayed or raced.
+        command_id=f"oidc-join:{settings.issuer}:{claims.get('sub')}",
+    )
+    read_side.wait_for(ledger, receipt.position)
+    return receipt.id
 
 
 def _verified_email(email: str, verified: Any) -> str:
@@ -413,7 +444,7 @@ def finish_login(
         token = _exchange(settings, metadata, flow, code)
         claims = _claims(settings, metadata, token, flow.nonce)
         email = _verified_email(*_email_of(metadata, token, claims))
-        user_id, org_id = _member_for(ledger, read_side, email)
+        user_id, org_id = _member_for(ledger, read_side, settings, email, claims)
     except ApiProblem as problem:
         # The code is spent either way: drop this login's cookie so it is not replayed.
         problem.headers.setdefault("set-cookie", _clear_flow_header(codec))

@@ -147,7 +147,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     limiter = RateLimiter(settings.api_rate_limit) if settings.api_rate_limit else None
     oidc = None
     if settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret:
-        oidc = OidcSettings(settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret)
+        join = UUID(settings.oidc_join_org) if settings.oidc_join_org else None
+        oidc = OidcSettings(
+            settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret, join_org_id=join
+        )
     sessions = SessionCodec(open_secret_key(settings), secure=settings.secure_cookies())
     app = create_app(ledger, ReadSide(engine, service), store.kind, limiter, sessions=sessions, oidc=oidc)
     print(f"TimeLedger on http://{host}:{port} (store: {store.description})", flush=True)

@@ -14,6 +14,7 @@
 | `TIMELEDGER_OIDC_ISSUER` | unset (OpenID Connect off) | issuer URL of your OpenID provider |
 | `TIMELEDGER_OIDC_CLIENT_ID` | unset | client id registered at the provider |
 | `TIMELEDGER_OIDC_CLIENT_SECRET` | unset | client secret registered at the provider |
+| `TIMELEDGER_OIDC_JOIN_ORG` | unset | organization that new OpenID users join as members |
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Settings:
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
+    oidc_join_org: str | None = None
 
     def secure_cookies(self) -> bool:
         if self.cookie_secure == "auto":
@@ -69,6 +71,7 @@ class Settings:
             oidc_issuer=env.get("TIMELEDGER_OIDC_ISSUER") or None,
             oidc_client_id=env.get("TIMELEDGER_OIDC_CLIENT_ID") or None,
             oidc_client_secret=env.get("TIMELEDGER_OIDC_CLIENT_SECRET") or None,
+            oidc_join_org=env.get("TIMELEDGER_OIDC_JOIN_ORG") or None,
         )
 
 

@@ -214,6 +214,30 @@ def test_email_no_organization_invited_is_not_a_member(client: TestClient, provi
     assert session_in(client.app, response) is None
 
 
+def test_with_a_join_organization_a_new_person_becomes_a_member_once(
+    make_client: Callable[..., TestClient], provider: OidcProvider, world: World
+) -> None:
+    client = make_client(
+        OidcSettings(provider.issuer, provider.client_id, provider.client_secret, join_org_id=world.org_id)
+    )
+    provider.email = "newcomer@acme.test"
+
+    first = log_in(client)
+
+    assert first.status_code == 302, first.text
+    session = session_in(client.app, first)
+    assert session is not None
+    user = world.ledger.user_by_email("newcomer@acme.test")
+    assert user is not None
+    assert (session.user, session.org) == (user.id, world.org_id)
+    organization = world.ledger.get_organization(world.org_id, world.owner)
+    assert organization.role_of(user.id) == "member"
+    head = world.ledger.head_position()
+    again = log_in(client)
+    assert session_in(client.app, again) is not None
+    assert world.ledger.head_position() == head  # the second login adds nobody
+
+
 def test_tampered_state_is_refused_before_the_code_is_spent(
     client: TestClient, provider: OidcProvider
 ) -> None:
