@@ -316,7 +316,8 @@ def test_init_demo_prints_a_token_that_lists_the_demo_entries_over_http(tmp_path
     home = tmp_path / "home"
     with serving(home, "--demo") as (base, log):
         wait_for_health(base, log)
-        done = timeledger(home, "init", "--demo", "--print-token")
+        # The command the README gives: without an owner to create, init means the demo.
+        done = timeledger(home, "init", "--print-token")
         assert done.returncode == 0, done.stderr
         token = done.stdout.strip().splitlines()[-1]
         assert token.startswith("tl_")

@@ -25,7 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--email", help="the owner's email (registered if new)")
     init.add_argument("--password", help="the owner's password (8+ characters)")
     init.add_argument(
-        "--demo", action="store_true", help="the demo organization instead (created if the store is empty)"
+        "--demo",
+        action="store_true",
+        help="the demo organization (the default without --org/--email/--password)",
     )
     init.add_argument("--name", help="the owner's display name (default: from the email)")
     init.add_argument("--timezone", default="UTC", help="IANA timezone, e.g. Europe/Berlin")
@@ -76,7 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _init(settings: Settings, args: argparse.Namespace) -> int:
     ledger = open_ledger(settings)
-    if args.demo:
+    given = [name for name in ("org", "email", "password") if getattr(args, name)]
+    if args.demo or not given:
+        # Without an owner to create, `init` means the demo organization `make run` shows.
         return _init_demo(settings, ledger, args)
     missing = [f"--{name}" for name in ("org", "email", "password") if not getattr(args, name)]
     if missing:
