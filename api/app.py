@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from api import docs, openapi, problems
 from api.ratelimit import RateLimiter
 from api.readside import ReadSide
-from api.routes import catalog, entries, me, reports, session, templates, tokens
+from api.routes import catalog, entries, me, reports, session, stream, templates, tokens
 from api.routes import oidc as oidc_routes
 from api.sessions import SessionCodec
+from api.stream_hub import StreamHub
 from ledger.application import TimeLedger
 
 API_PREFIX = "/api/v1"
@@ -56,10 +57,13 @@ def create_app(
     # Encrypts two-factor secrets (api/totp.py); the same key every process of a deployment has.
     app.state.secret_key = app.state.sessions.secret_key
     app.state.oidc = oidc
+    app.state.stream_hub = StreamHub(ledger, store_kind)
+    app.state.stream_heartbeat = 15.0
+    app.state.stream_queue = 10_000
     problems.install(app)
     openapi.install(app)
     docs.install(app)
-    for module in (me, entries, templates, catalog, reports, tokens, session, oidc_routes):
+    for module in (me, entries, templates, catalog, reports, tokens, session, oidc_routes, stream):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from api.problems import ApiProblem
 from api.sessions import COOKIE_NAME, CSRF_HEADER, ROLE_SCOPES, SessionData, codec_of
@@ -220,3 +221,28 @@ def role_of(ledger: TimeLedger, principal: Principal) -> str:
 def sees_everyone(ledger: TimeLedger, principal: Principal) -> bool:
     """Managers and above see every member's time; members see their own."""
     return role_of(ledger, principal) in MANAGER_ROLES
+
+
+def authenticate_socket(websocket: HTTPConnection) -> Principal:
+    """Who opened a WebSocket: a token (header, or `token` in the query for browsers), or a
+    session cookie from a page of this same site (the Origin must match: browsers send cookies
+    on cross-site socket requests, and sockets have no CSRF header)."""
+    header = websocket.headers.get("authorization", "")
+    text = header[7:].strip() if header.lower().startswith("bearer ") else None
+    text = text or websocket.headers.get("x-api-key") or websocket.query_params.get("token")
+    device = websocket.headers.get(DEVICE_HEADER)
+    device_id = device[:100] if device else None
+    if text:
+        return _token_principal(websocket, text, device_id)  # type: ignore[arg-type]
+    session = codec_of(websocket).read(websocket)  # type: ignore[arg-type]
+    if session is None:
+        raise ApiProblem(
+            401, "not-authenticated", "Send an API token, or open the stream from a logged-in page."
+        )
+    origin = websocket.headers.get("origin")
+    if origin is None or origin.split("://", 1)[-1] != websocket.headers.get("host"):
+        raise ApiProblem(403, "bad-origin", "A session may open the stream from this site's own pages only.")
+    if not session.complete:
+        raise ApiProblem(403, "two-factor-enrolment-required", "Set up two-factor login first.")
+    role = _session_role(ledger_of(websocket), session)  # type: ignore[arg-type]
+    return Principal(session.user, session.org, None, ROLE_SCOPES[role], device_id, session)

@@ -92,6 +92,11 @@ class TimeLedger(OrganizationCommands, CatalogCommands, TemplateCommands):
         self._entry_for_reading(entry_id, actor)
         return [self._history_item(e) for e in self.events.get(entry_id)]
 
+    @classmethod
+    def describe_event(cls, event: object) -> HistoryItem:
+        """One stored event as the outside sees it: what, who, when, from where, and its data."""
+        return cls._history_item(event)
+
     @staticmethod
     def _history_item(event: object) -> HistoryItem:
         state = vars(event)

@@ -162,6 +162,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     try:
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
     finally:
+        app.state.stream_hub.stop()
         if service is not None:
             service.stop()
         engine.dispose()

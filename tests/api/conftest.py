@@ -74,6 +74,7 @@ def make_api(store: StoreHandle, world: World, tmp_path: Path) -> Iterator[Calla
     yield make
     for client, service in made:
         client.close()
+        client.app.state.stream_hub.stop()  # type: ignore[attr-defined]
         service.stop()
         service.engine.dispose()
 
