@@ -24,7 +24,7 @@ from projections.registry import (
     next_generation,
     switch_live,
 )
-from projections.runner import Runner, catch_up_together
+from projections.runner import REBUILD_MAX_CACHED_ROWS, Runner, catch_up_together
 
 REBUILD_BATCH = 5000
 
@@ -68,6 +68,7 @@ def build_generations(
         create_generation(engine, model, generation)
         runner = Runner(ledger, engine, model, generation=generation, batch_size=REBUILD_BATCH)
         runner.known_empty = True
+        runner.max_cached_rows = REBUILD_MAX_CACHED_ROWS
         runners.append(runner)
     catch_up_together(ledger, engine, runners, until, REBUILD_BATCH)
     return runners

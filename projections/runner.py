@@ -17,6 +17,9 @@ from projections.registry import ensure_live, live_generation
 
 DEFAULT_BATCH = 1000
 MAX_CACHED_ROWS = 300_000
+# A rebuild keeps every row it wrote in memory, so it never reads its own tables back: about
+# 1 GiB at a million events, which buys twice the speed of a capped cache.
+REBUILD_MAX_CACHED_ROWS = 3_000_000
 
 
 class GenerationChanged(Exception):
@@ -44,6 +47,7 @@ class Runner:
         self.model_class = model_class
         self.follows_live = generation is None
         self.batch_size = batch_size
+        self.max_cached_rows = MAX_CACHED_ROWS
         self._changed = threading.Condition()
         self._position = 0
         self._cache: dict[str, dict[Any, Any]] = {}
@@ -128,7 +132,7 @@ class Runner:
 
     def _committed(self, last: int) -> None:
         cache, position, rows = self._pending
-        if rows < MAX_CACHED_ROWS:
+        if rows < self.max_cached_rows:
             self._cache, self._cache_position = cache, position
         else:
             # Rows written earlier are no longer all in memory, so misses must be looked up.
