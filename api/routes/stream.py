@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from asyncio import FIRST_COMPLETED
 from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from api.auth import authenticate_socket, sees_everyone
 from api.problems import ApiProblem
-from api.stream_hub import StreamHub, Subscriber
+from api.stream_hub import Item, StreamHub, Subscriber
 from schemas.stream import Heartbeat, Resume
 
 router = APIRouter()
@@ -22,6 +23,12 @@ HEARTBEAT_SECONDS = 15.0
 # Closing codes: 1008 policy (authentication), 1013 try again later (too slow).
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
+
+
+async def _until_closed(websocket: WebSocket) -> None:
+    """Return when the client closes (anything it sends meanwhile is ignored)."""
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass
 
 
 @router.websocket("/stream")
@@ -55,22 +62,35 @@ async def stream(
                     await websocket.send_text(item.frame)
         sent = max(sent, after or 0)
         heartbeat = websocket.app.state.stream_heartbeat
-        while True:
-            if subscriber.overflowed and subscriber.queue.empty():
-                reason = "the connection fell too far behind; reconnect with after"
-                await websocket.send_text(Resume(after=sent, reason=reason).model_dump_json())
-                await websocket.close(code=TRY_AGAIN_LATER, reason="too slow; resume")
-                return
-            try:
-                item = await asyncio.wait_for(subscriber.queue.get(), timeout=heartbeat)
-            except TimeoutError:
-                beat = Heartbeat(head=hub.position, position=sent)
-                await websocket.send_text(beat.model_dump_json())
-                continue
-            if item.position <= sent:
-                continue  # the client already has it (it asked for a later `after`)
-            await websocket.send_text(item.frame)
-            sent = item.position
+        # Watch the client too: a closed socket ends the stream now, not at the next heartbeat.
+        closed = asyncio.create_task(_until_closed(websocket))
+        waiting: asyncio.Task[Item] | None = None
+        try:
+            while True:
+                if subscriber.overflowed and subscriber.queue.empty():
+                    reason = "the connection fell too far behind; reconnect with after"
+                    await websocket.send_text(Resume(after=sent, reason=reason).model_dump_json())
+                    await websocket.close(code=TRY_AGAIN_LATER, reason="too slow; resume")
+                    return
+                waiting = waiting or asyncio.create_task(subscriber.queue.get())
+                done, _ = await asyncio.wait(
+                    {waiting, closed}, timeout=heartbeat, return_when=FIRST_COMPLETED
+                )
+                if closed in done:
+                    return
+                if waiting not in done:
+                    beat = Heartbeat(head=hub.position, position=sent)
+                    await websocket.send_text(beat.model_dump_json())
+                    continue
+                item, waiting = waiting.result(), None
+                if item.position <= sent:
+                    continue  # the client already has it (it asked for a later `after`)
+                await websocket.send_text(item.frame)
+                sent = item.position
+        finally:
+            for task in (waiting, closed):
+                if task is not None:
+                    task.cancel()
     except WebSocketDisconnect:
         pass
     finally:
