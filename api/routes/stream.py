@@ -95,5 +95,6 @@ async def stream(
         pass
     finally:
         hub.unsubscribe(subscriber)
-        with contextlib.suppress(RuntimeError):
+        # The client may be gone already; closing is then nothing to report.
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close()
