@@ -497,15 +497,7 @@ class EntryCommands(LedgerCore):
         def decide(ctx: CommandContext) -> Decision:
             entry, org = self._entry_for(entry_id, actor)
             _check_version(entry, expected_version)
-            was_running = entry.is_running
-            entry.delete(ctx)
-            saved: list[LedgerAggregate] = [entry]
-            if was_running:
-                timer = self._timer(ctx, org.id, entry.member_id)
-                timer.release(ctx, entry.id)
-                saved.append(timer)
-            saved += self._book(ctx, org, entry)
-            return saved, Receipt("delete_entry", entry.id, entry.version)
+            return self._delete(ctx, org, entry), Receipt("delete_entry", entry.id, entry.version)
 
         return self._execute(
             "delete_entry",
@@ -514,6 +506,17 @@ class EntryCommands(LedgerCore):
             {"entry_id": entry_id, "expected_version": expected_version},
             decide,
         )
+
+    def _delete(self, ctx: CommandContext, org: Organization, entry: TimeEntry) -> list[LedgerAggregate]:
+        """Tombstone an entry: a running one frees its member's timer; its weeks release it."""
+        was_running = entry.is_running
+        entry.delete(ctx)
+        saved: list[LedgerAggregate] = [entry]
+        if was_running:
+            timer = self._timer(ctx, org.id, entry.member_id)
+            timer.release(ctx, entry.id)
+            saved.append(timer)
+        return saved + self._book(ctx, org, entry)
 
     def restore_entry(
         self,
@@ -605,14 +608,7 @@ class EntryCommands(LedgerCore):
         self, ctx: CommandContext, org: Organization, entry: TimeEntry, action: str, value: Any
     ) -> list[LedgerAggregate]:
         if action == "delete":
-            was_running = entry.is_running
-            entry.delete(ctx)
-            saved: list[LedgerAggregate] = [entry]
-            if was_running:
-                timer = self._timer(ctx, org.id, entry.member_id)
-                timer.release(ctx, entry.id)
-                saved.append(timer)
-            return saved + self._book(ctx, org, entry)
+            return self._delete(ctx, org, entry)
         d = entry.details
         if action == "set_billable":
             details = EntryDetails(d.project_id, d.task_id, d.description, d.tags, value)

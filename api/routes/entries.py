@@ -269,44 +269,33 @@ def edit_entry(
     return _answer(request, response, ledger, principal, receipt)
 
 
-@router.delete("/time-entries/{entry_id}", response_model=TimeEntry, summary="Delete an entry (restorable)")
-def delete_entry(
-    entry_id: UUID,
-    principal: Writer,
-    ledger: Ledger,
-    request: Request,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> TimeEntry:
-    _visible(ledger, principal, ledger.get_entry(entry_id, principal.actor))
-    receipt = ledger.delete_entry(
-        entry_id=entry_id,
-        expected_version=expected_version(if_match),
-        actor=principal.actor,
-        command_id=command_id(idempotency_key),
-    )
-    return _answer(request, response, ledger, principal, receipt)
+def _versioned_command(name: str, method: str, path: str, summary: str) -> None:
+    """A command on one entry that may name the version it read (`If-Match`)."""
+
+    def handle(
+        entry_id: UUID,
+        principal: Writer,
+        ledger: Ledger,
+        request: Request,
+        response: Response,
+        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = None,
+    ) -> TimeEntry:
+        _visible(ledger, principal, ledger.get_entry(entry_id, principal.actor))
+        receipt = getattr(ledger, name)(
+            entry_id=entry_id,
+            expected_version=expected_version(if_match),
+            actor=principal.actor,
+            command_id=command_id(idempotency_key),
+        )
+        return _answer(request, response, ledger, principal, receipt)
+
+    handle.__name__ = name
+    router.api_route(path, methods=[method], response_model=TimeEntry, summary=summary)(handle)
 
 
-@router.post("/time-entries/{entry_id}/restore", response_model=TimeEntry, summary="Undo a delete")
-def restore_entry(
-    entry_id: UUID,
-    principal: Writer,
-    ledger: Ledger,
-    request: Request,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> TimeEntry:
-    _visible(ledger, principal, ledger.get_entry(entry_id, principal.actor))
-    receipt = ledger.restore_entry(
-        entry_id=entry_id,
-        expected_version=expected_version(if_match),
-        actor=principal.actor,
-        command_id=command_id(idempotency_key),
-    )
-    return _answer(request, response, ledger, principal, receipt)
+_versioned_command("delete_entry", "DELETE", "/time-entries/{entry_id}", "Delete an entry (restorable)")
+_versioned_command("restore_entry", "POST", "/time-entries/{entry_id}/restore", "Undo a delete")
 
 
 @router.post(
