@@ -73,8 +73,9 @@ class Subscriber:
     only_member: UUID | None  # a member (role) sees only their own entries
     loop: asyncio.AbstractEventLoop
     max_queue: int = 10_000
-    queue: asyncio.Queue[Item] = field(init=False)
+    queue: asyncio.Queue[Item | None] = field(init=False)
     overflowed: bool = False
+    closed: bool = False
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(maxsize=self.max_queue)
@@ -86,6 +87,12 @@ class Subscriber:
         if scope not in self.scopes and "admin" not in self.scopes:
             return False
         return item.kind != "TimeEntry" or self.only_member in (None, item.owner.member_id)
+
+    def close(self) -> None:
+        """The client went away: wake the sender so it stops (None is the wake-up call)."""
+        self.closed = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)
 
     def offer(self, item: Item) -> None:
         """Runs in the subscriber's loop. A full queue ends the subscription (the client resumes)."""

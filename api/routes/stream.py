@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from asyncio import FIRST_COMPLETED
 from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from api.auth import authenticate_socket, sees_everyone
 from api.problems import ApiProblem
-from api.stream_hub import Item, StreamHub, Subscriber
+from api.stream_hub import StreamHub, Subscriber
 from schemas.stream import Heartbeat, Resume
 
 router = APIRouter()
@@ -64,33 +63,27 @@ async def stream(
         heartbeat = websocket.app.state.stream_heartbeat
         # Watch the client too: a closed socket ends the stream now, not at the next heartbeat.
         closed = asyncio.create_task(_until_closed(websocket))
-        waiting: asyncio.Task[Item] | None = None
+        closed.add_done_callback(lambda _: subscriber.close())
         try:
-            while True:
+            while not subscriber.closed:
                 if subscriber.overflowed and subscriber.queue.empty():
                     reason = "the connection fell too far behind; reconnect with after"
                     await websocket.send_text(Resume(after=sent, reason=reason).model_dump_json())
                     await websocket.close(code=TRY_AGAIN_LATER, reason="too slow; resume")
                     return
-                waiting = waiting or asyncio.create_task(subscriber.queue.get())
-                done, _ = await asyncio.wait(
-                    {waiting, closed}, timeout=heartbeat, return_when=FIRST_COMPLETED
-                )
-                if closed in done:
-                    return
-                if waiting not in done:
+                try:
+                    async with asyncio.timeout(heartbeat):
+                        item = await subscriber.queue.get()
+                except TimeoutError:
                     beat = Heartbeat(head=hub.position, position=sent)
                     await websocket.send_text(beat.model_dump_json())
                     continue
-                item, waiting = waiting.result(), None
-                if item.position <= sent:
-                    continue  # the client already has it (it asked for a later `after`)
+                if item is None or item.position <= sent:
+                    continue  # closed, or the client has it already (it asked for a later `after`)
                 await websocket.send_text(item.frame)
                 sent = item.position
         finally:
-            for task in (waiting, closed):
-                if task is not None:
-                    task.cancel()
+            closed.cancel()
     except WebSocketDisconnect:
         pass
     finally:

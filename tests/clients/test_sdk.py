@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -291,12 +292,15 @@ def test_the_async_client_writes_lists_and_streams_through_a_cut(server: Server,
             assert edited.description == "async"
             assert [e.id async for e in client.entries(page_size=1)] == [e.id for e in reversed(made)]
             events: list[StreamEvent] = []
-            async for event in client.stream(after=0, options=StreamOptions(backoff=0.05, max_failures=20)):
-                events.append(event)
-                if len(events) == 2:
-                    proxy.cut()
-                if event.event_type == "TimeEntry.Edited" or len(events) > 50:
-                    break
+            # aclosing: leaving the loop early closes the socket here, not when the loop is gone.
+            stream = client.stream(after=0, options=StreamOptions(backoff=0.05, max_failures=20))
+            async with contextlib.aclosing(stream) as events_in:
+                async for event in events_in:
+                    events.append(event)
+                    if len(events) == 2:
+                        proxy.cut()
+                    if event.event_type == "TimeEntry.Edited" or len(events) > 50:
+                        break
             return made, events
 
     made, events = asyncio.run(asyncio.wait_for(scenario(), 60))
