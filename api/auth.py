@@ -50,6 +50,7 @@ class Principal:
     token_id: UUID | None  # None when a session cookie authenticated the request
     scopes: tuple[str, ...]
     device_id: str | None
+    role: str  # the member's role, read once when the request was authenticated
     session: SessionData | None = None
 
     @property
@@ -107,7 +108,7 @@ def _token_principal(request: Request, text: str, device_id: str | None) -> Prin
         raise ApiProblem(401, "invalid-token", "The token's member is no longer in the organization.")
     touch(request.app.state.read_side.engine, found.token_id, ledger.clock.now())
     return Principal(
-        found.user_id, found.org_id, found.token_id, scopes_within_role(found.scopes, role), device_id
+        found.user_id, found.org_id, found.token_id, scopes_within_role(found.scopes, role), device_id, role
     )
 
 
@@ -143,7 +144,7 @@ def _session_principal(
             "Your organization requires two-factor login for owners and admins: set it up with "
             "POST /api/v1/session/two-factor/secret and POST /api/v1/session/two-factor first.",
         )
-    return Principal(session.user, session.org, None, ROLE_SCOPES[role], device_id, session)
+    return Principal(session.user, session.org, None, ROLE_SCOPES[role], device_id, role, session)
 
 
 def _session_role(ledger: TimeLedger, session: SessionData) -> str:
@@ -208,19 +209,9 @@ def require(scope: str) -> Callable[..., Principal]:
     return check
 
 
-def role_of(ledger: TimeLedger, principal: Principal) -> str:
-    try:
-        role = ledger.get_organization(principal.org_id, principal.actor).role_of(principal.user_id)
-    except NotFoundError:
-        role = None
-    if role is None:  # removed from the organization after the token was issued
-        raise ApiProblem(401, "invalid-token", "The token's member is no longer in the organization.")
-    return role
-
-
-def sees_everyone(ledger: TimeLedger, principal: Principal) -> bool:
+def sees_everyone(principal: Principal) -> bool:
     """Managers and above see every member's time; members see their own."""
-    return role_of(ledger, principal) in MANAGER_ROLES
+    return principal.role in MANAGER_ROLES
 
 
 def authenticate_socket(websocket: HTTPConnection) -> Principal:
@@ -245,4 +236,4 @@ def authenticate_socket(websocket: HTTPConnection) -> Principal:
     if not session.complete:
         raise ApiProblem(403, "two-factor-enrolment-required", "Set up two-factor login first.")
     role = _session_role(ledger_of(websocket), session)  # type: ignore[arg-type]
-    return Principal(session.user, session.org, None, ROLE_SCOPES[role], device_id, session)
+    return Principal(session.user, session.org, None, ROLE_SCOPES[role], device_id, role, session)

@@ -52,7 +52,7 @@ def entry_out(entry: EntrySnapshot | EntryRow, duration: int | None = None) -> T
 
 
 def _visible(ledger: TimeLedger, principal: Principal, entry: EntrySnapshot) -> EntrySnapshot:
-    if entry.member_id != principal.user_id and not sees_everyone(ledger, principal):
+    if entry.member_id != principal.user_id and not sees_everyone(principal):
         raise NotFoundError(f"There is no time entry with id {entry.id}.")
     return entry
 
@@ -152,7 +152,7 @@ def list_time_entries(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[TimeEntry]:
-    if not sees_everyone(ledger, principal):
+    if not sees_everyone(principal):
         if member is not None and member != principal.user_id:
             return Page[TimeEntry](items=[], next_cursor=None)
         member = principal.user_id

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from api.auth import Principal, authenticate, ledger_of, role_of
+from api.auth import Principal, authenticate, ledger_of
 from api.routes.tokens import visible_token
 from ledger.application import TimeLedger
 from ledger.errors import NotFoundError
@@ -42,6 +42,6 @@ def me(principal: Caller, ledger: Ledger) -> Me:
             currency=settings.currency,
             week_start=settings.week_start,
         ),
-        role=role_of(ledger, principal),
+        role=principal.role,
         token=_token(ledger, principal),
     )

@@ -86,7 +86,7 @@ def summary(
         group_by=groups,
         timezone=settings.timezone,
         week_start=settings.week_start,
-        member_id=None if sees_everyone(ledger, principal) else principal.user_id,
+        member_id=None if sees_everyone(principal) else principal.user_id,
     )
     found = summarize(read_side(request).engine, query)
     rows = [

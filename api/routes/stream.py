@@ -38,7 +38,7 @@ async def stream(
     hub: StreamHub = websocket.app.state.stream_hub
     try:
         principal = await asyncio.to_thread(authenticate_socket, websocket)
-        everyone = await asyncio.to_thread(sees_everyone, websocket.app.state.ledger, principal)
+        everyone = sees_everyone(principal)
     except ApiProblem as problem:
         await websocket.close(code=POLICY_VIOLATION, reason=f"{problem.code}: {problem.detail}"[:120])
         return

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.auth import Principal, authenticate, ledger_of, role_of
+from api.auth import Principal, authenticate, ledger_of
 from api.commands import IdempotencyKey, command_id, read_side, settle
 from api.problems import ApiProblem
 from api.token_usage import TokenRow, last_used, list_tokens
@@ -44,7 +44,7 @@ def token_out(row: TokenRow) -> Token:
 
 def manages_all(ledger: TimeLedger, principal: Principal) -> bool:
     """Whether the caller sees and revokes every token of the organization, not just their own."""
-    return principal.has("admin") and role_of(ledger, principal) in ADMIN_ROLES
+    return principal.has("admin") and principal.role in ADMIN_ROLES
 
 
 def check_grant(ledger: TimeLedger, principal: Principal, body: CreateToken) -> None:

@@ -247,7 +247,7 @@ def test_a_session_acts_as_the_person_inside_its_organization_only(api: Api) -> 
     other = api.world.ledger.create_organization(
         name="Side Gig", owner_email="member@acme.test", owner_name="Mia", owner_password=None
     ).id
-    principal = Principal(member_id, api.world.org_id, None, ("read:entries",), "web")
+    principal = Principal(member_id, api.world.org_id, None, ("read:entries",), "web", "member")
     assert principal.actor.kind == "user"
     assert (principal.actor.user_id, principal.actor.token_id) == (member_id, None)
     assert principal.actor.label == Actor.user(member_id).label  # command ids stay the person's
