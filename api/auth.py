@@ -65,7 +65,7 @@ class Principal:
         return scope in self.scopes or "admin" in self.scopes
 
 
-def ledger_of(request: Request) -> TimeLedger:
+def ledger_of(request: HTTPConnection) -> TimeLedger:
     ledger: TimeLedger = request.app.state.ledger
     return ledger
 
@@ -90,7 +90,7 @@ def _authenticate(request: Request, token_text: str | None, *, enrolling: bool) 
     return principal
 
 
-def _token_principal(request: Request, text: str, device_id: str | None) -> Principal:
+def _token_principal(request: HTTPConnection, text: str, device_id: str | None) -> Principal:
     found = ledger_of(request).authenticate_token(text)
     if found is None:
         raise ApiProblem(
@@ -224,8 +224,8 @@ def authenticate_socket(websocket: HTTPConnection) -> Principal:
     device = websocket.headers.get(DEVICE_HEADER)
     device_id = device[:100] if device else None
     if text:
-        return _token_principal(websocket, text, device_id)  # type: ignore[arg-type]
-    session = codec_of(websocket).read(websocket)  # type: ignore[arg-type]
+        return _token_principal(websocket, text, device_id)
+    session = codec_of(websocket).read(websocket)
     if session is None:
         raise ApiProblem(
             401, "not-authenticated", "Send an API token, or open the stream from a logged-in page."
@@ -235,5 +235,5 @@ def authenticate_socket(websocket: HTTPConnection) -> Principal:
         raise ApiProblem(403, "bad-origin", "A session may open the stream from this site's own pages only.")
     if not session.complete:
         raise ApiProblem(403, "two-factor-enrolment-required", "Set up two-factor login first.")
-    role = _session_role(ledger_of(websocket), session)  # type: ignore[arg-type]
+    role = _session_role(ledger_of(websocket), session)
     return Principal(session.user, session.org, None, ROLE_SCOPES[role], device_id, role, session)

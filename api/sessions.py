@@ -13,9 +13,10 @@ import time
 from dataclasses import asdict, dataclass
 from uuid import UUID
 
-from fastapi import Request, Response
+from fastapi import Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Engine, select
+from starlette.requests import HTTPConnection
 
 from projections.catalog import CatalogProjection
 from projections.registry import live_tables
@@ -89,7 +90,7 @@ class SessionCodec:
     def clear(self, response: Response) -> None:
         response.delete_cookie(COOKIE_NAME, path="/", secure=self.secure, httponly=True, samesite="lax")
 
-    def read(self, request: Request) -> SessionData | None:
+    def read(self, request: HTTPConnection) -> SessionData | None:
         text = request.cookies.get(COOKIE_NAME)
         if not text:
             return None
@@ -100,7 +101,7 @@ class SessionCodec:
             return None
 
 
-def codec_of(request: Request) -> SessionCodec:
+def codec_of(request: HTTPConnection) -> SessionCodec:
     codec: SessionCodec = request.app.state.sessions
     return codec
 
