@@ -10,8 +10,10 @@ from eventsourcing.persistence import JSONTranscoder
 from ledger.actors import Actor
 from ledger.base import LedgerAggregate
 from ledger.commands_catalog import CatalogCommands
+from ledger.commands_invoices import InvoiceCommands
 from ledger.commands_org import OrganizationCommands
 from ledger.commands_templates import TemplateCommands
+from ledger.commands_timesheets import TimesheetCommands
 from ledger.core import _project
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.ids import email_index_id, member_timer_id
@@ -40,7 +42,13 @@ _META_FIELDS = frozenset(
 )
 
 
-class TimeLedger(OrganizationCommands, CatalogCommands, TemplateCommands):
+class TimeLedger(
+    OrganizationCommands,
+    CatalogCommands,
+    TemplateCommands,
+    TimesheetCommands,
+    InvoiceCommands,
+):
     """Commands check the rules and append; queries here read the write model by id."""
 
     name = "TimeLedger"

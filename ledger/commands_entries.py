@@ -15,6 +15,7 @@ from ledger.errors import (
     ConflictError,
     InvalidInputError,
     LedgerError,
+    LockedError,
     NoRunningTimerError,
     NotFoundError,
     OverlapError,
@@ -47,11 +48,15 @@ class EntryCommands(LedgerCore):
             org.require_member(member)
         return org, member
 
-    def _entry_for(self, entry_id: UUID, actor: Actor) -> tuple[TimeEntry, Organization]:
+    def _entry_for(
+        self, entry_id: UUID, actor: Actor, *, changing: bool = True
+    ) -> tuple[TimeEntry, Organization]:
         entry = self._load(TimeEntry, entry_id, "time entry")
         org, role = self._org_role(entry.org_id, actor, about=("time entry", entry_id))
         if entry.member_id != actor.user_id:
             self._require_role(role, MANAGER_ROLES, "change other members' entries")
+        if changing:
+            entry.require_changeable(may_change_submitted=_may_change_submitted(org, actor, entry.member_id))
         return entry, org
 
     def _details(
@@ -151,7 +156,34 @@ class EntryCommands(LedgerCore):
                     )
             week.book(ctx, entry.id, *span)
             touched.append(week)
+        if span is not None:
+            self._follow_period_lock(ctx, org, entry, new_keys[0])
         return touched
+
+    def _follow_period_lock(self, ctx: CommandContext, org: Organization, entry: TimeEntry, key: str) -> None:
+        """Refuse a span in a locked period the actor may not change; else carry that lock.
+
+        The week holding the entry's start knows the timesheet locks of its days; the
+        entry carries the same lock, so an edit of it alone (no new span) is checked too.
+        """
+        week = self._loaded()[member_week_id(org.id, entry.member_id, key)]
+        assert isinstance(week, MemberWeek)  # noqa: S101 - _book loaded it just now
+        lock = week.lock_at(entry.start)
+        if lock is None:
+            entry.unlock_for_timesheet(ctx)
+            return
+        timesheet_id, state = lock
+        if state == "approved":
+            raise LockedError(
+                f"{entry.start.isoformat()} lies in an approved timesheet period; a manager must "
+                "reopen it before entries there change."
+            )
+        if not _may_change_submitted(org, ctx.actor, entry.member_id):
+            raise LockedError(
+                f"{entry.start.isoformat()} lies in a submitted timesheet period; it must be "
+                "rejected or reopened before entries there change."
+            )
+        entry.lock_for_timesheet(ctx, timesheet_id, state)
 
     def _running_start(self, timer: MemberTimer) -> datetime | None:
         if timer.running_entry_id is None:
@@ -255,7 +287,7 @@ class EntryCommands(LedgerCore):
         start = ensure_utc(at) if at is not None else None
 
         def decide(ctx: CommandContext) -> Decision:
-            source, org = self._entry_for(entry_id, actor)
+            source, org = self._entry_for(entry_id, actor, changing=False)
             d = source.details
             details = self._details(org, d.project_id, d.task_id, d.description, d.tags, d.billable)
             return self._start(ctx, org, source.member_id, details, start, source.id, "continue_entry")
@@ -511,6 +543,8 @@ class EntryCommands(LedgerCore):
         """Tombstone an entry: a running one frees its member's timer; its weeks release it."""
         was_running = entry.is_running
         entry.delete(ctx)
+        # A deleted entry belongs to no timesheet; restoring it checks its period again.
+        entry.unlock_for_timesheet(ctx)
         saved: list[LedgerAggregate] = [entry]
         if was_running:
             timer = self._timer(ctx, org.id, entry.member_id)
@@ -628,6 +662,13 @@ class EntryCommands(LedgerCore):
             max_seconds=org.settings.max_entry_seconds,
         )
         return [entry]
+
+
+def _may_change_submitted(org: Organization, actor: Actor, member_id: UUID) -> bool:
+    """Managers may correct others' entries in a submitted period; members never their own."""
+    if actor.kind == "system":
+        return True
+    return actor.user_id != member_id and org.role_of(actor.user_id) in MANAGER_ROLES
 
 
 def _check_version(entry: TimeEntry, expected: int | None) -> None:

@@ -76,6 +76,18 @@ class OverlapError(ConflictError):
     code = "overlap"
 
 
+class LockedError(ConflictError):
+    """Raised when entries are locked by a submitted or approved timesheet, or an issued invoice."""
+
+    code = "locked"
+
+
+class WorkflowError(ConflictError):
+    """Raised when a timesheet or invoice is not in a state that allows the command."""
+
+    code = "workflow-state"
+
+
 class DuplicateError(ConflictError):
     """Raised when something that must be unique (an email, a membership) already exists."""
 
@@ -92,6 +104,12 @@ class ConcurrencyError(ConflictError):
     """Raised when a command kept losing races and gave up after its retries."""
 
     code = "concurrency"
+
+
+class BudgetAlreadyAlertedError(ConflictError):
+    """Raised when a project's budget alert for a threshold was already recorded."""
+
+    code = "budget-already-alerted"
 
 
 class TamperedLogError(LedgerError):

@@ -29,3 +29,11 @@ def command_record_id(actor_label: str, command_id: str) -> UUID:
 
 def template_book_id(org_id: UUID, member_id: UUID) -> UUID:
     return uuid5(NAMESPACE, f"templates:{org_id}:{member_id}")
+
+
+def timesheet_id(org_id: UUID, member_id: UUID, period_key: str) -> UUID:
+    return uuid5(NAMESPACE, f"timesheet:{org_id}:{member_id}:{period_key}")
+
+
+def invoice_sequence_id(org_id: UUID) -> UUID:
+    return uuid5(NAMESPACE, f"invoice-sequence:{org_id}")

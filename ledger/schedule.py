@@ -1,8 +1,10 @@
-"""A member's booked time, bucketed by UTC ISO week, so overlaps are checked under races.
+"""A member's booked time, bucketed by UTC ISO week, so overlaps and locks hold under races.
 
-Every stopped or recorded entry books its span in each week it touches; a
-running entry is known through `MemberTimer`. Two writers booking into the same
-week both append to that week's aggregate, so one retries and sees the other.
+Every entry books its span in each week it touches. Two writers booking into the
+same week both append to that week's aggregate, so one retries and sees the other.
+A submitted or approved timesheet also locks its period in every week it touches:
+an entry created in (or moved into) a locked period books into a locked week, so
+it races the timesheet's transition on the same aggregate and one of them retries.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class MemberWeek(LedgerAggregate):
         member_id: UUID
         week: str
         spans: dict[UUID, tuple[datetime, datetime]]
+        # timesheet id -> [start, end) of its period and its state (submitted, approved)
+        locks: dict[UUID, tuple[datetime, datetime, str]]
 
     class Opened(LedgerAggregate.Created):
         org_id: UUID
@@ -48,6 +52,7 @@ class MemberWeek(LedgerAggregate):
             schedule.member_id = self.member_id
             schedule.week = self.week
             schedule.spans = {}
+            schedule.locks = {}
 
     class SpanBooked(LedgerAggregate.Event):
         entry_id: UUID
@@ -62,6 +67,21 @@ class MemberWeek(LedgerAggregate):
 
         def apply(self, schedule: MemberWeek) -> None:
             schedule.spans.pop(self.entry_id, None)
+
+    class PeriodLocked(LedgerAggregate.Event):
+        timesheet_id: UUID
+        start: datetime
+        end: datetime
+        state: str
+
+        def apply(self, schedule: MemberWeek) -> None:
+            schedule.locks[self.timesheet_id] = (self.start, self.end, self.state)
+
+    class PeriodUnlocked(LedgerAggregate.Event):
+        timesheet_id: UUID
+
+        def apply(self, schedule: MemberWeek) -> None:
+            schedule.locks.pop(self.timesheet_id, None)
 
     @classmethod
     def open(cls, ctx: CommandContext, org_id: UUID, member_id: UUID, week: str) -> MemberWeek:
@@ -87,3 +107,29 @@ class MemberWeek(LedgerAggregate):
     def release(self, ctx: CommandContext, entry_id: UUID) -> None:
         if entry_id in self.spans:
             self._record(self.SpanReleased, ctx, entry_id=entry_id)
+
+    def lock_at(self, instant: datetime) -> tuple[UUID, str] | None:
+        """The timesheet (and its state) whose locked period holds `instant`, if any."""
+        for timesheet_id, (start, end, state) in self.locks.items():
+            if start <= instant < end:
+                return timesheet_id, state
+        return None
+
+    def other_lock_overlapping(self, timesheet_id: UUID, start: datetime, end: datetime) -> UUID | None:
+        for other, (s, e, _) in self.locks.items():
+            if other != timesheet_id and s < end and start < e:
+                return other
+        return None
+
+    def entries_starting_in(self, start: datetime, end: datetime) -> list[UUID]:
+        return [entry_id for entry_id, (s, _) in self.spans.items() if start <= s < end]
+
+    def lock(
+        self, ctx: CommandContext, timesheet_id: UUID, start: datetime, end: datetime, state: str
+    ) -> None:
+        if self.locks.get(timesheet_id) != (start, end, state):
+            self._record(self.PeriodLocked, ctx, timesheet_id=timesheet_id, start=start, end=end, state=state)
+
+    def unlock(self, ctx: CommandContext, timesheet_id: UUID) -> None:
+        if timesheet_id in self.locks:
+            self._record(self.PeriodUnlocked, ctx, timesheet_id=timesheet_id)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from ledger.base import CommandContext, LedgerAggregate
-from ledger.errors import EntryStateError, InvalidInputError, NoRunningTimerError
+from ledger.errors import EntryStateError, InvalidInputError, LockedError, NoRunningTimerError
 from ledger.text import check_line, check_multiline
 
 MAX_DESCRIPTION = 2000
@@ -73,6 +73,11 @@ class TimeEntry(LedgerAggregate):
         break_seconds: int
         deleted: bool
         continued_from: UUID | None
+
+    # The timesheet whose submitted or approved period holds this entry, and its state.
+    timesheet_lock: tuple[UUID, str] | None = None
+    # The issued (or paid) invoice this entry is billed on.
+    invoice_id: UUID | None = None
 
     class Started(LedgerAggregate.Created):
         org_id: UUID
@@ -166,6 +171,31 @@ class TimeEntry(LedgerAggregate):
     class Deleted(LedgerAggregate.Event):
         def apply(self, entry: TimeEntry) -> None:
             entry.deleted = True
+
+    class TimesheetLocked(LedgerAggregate.Event):
+        timesheet_id: UUID
+        state: str
+
+        def apply(self, entry: TimeEntry) -> None:
+            entry.timesheet_lock = (self.timesheet_id, self.state)
+
+    class TimesheetUnlocked(LedgerAggregate.Event):
+        timesheet_id: UUID
+
+        def apply(self, entry: TimeEntry) -> None:
+            entry.timesheet_lock = None
+
+    class Invoiced(LedgerAggregate.Event):
+        invoice_id: UUID
+
+        def apply(self, entry: TimeEntry) -> None:
+            entry.invoice_id = self.invoice_id
+
+    class Uninvoiced(LedgerAggregate.Event):
+        invoice_id: UUID
+
+        def apply(self, entry: TimeEntry) -> None:
+            entry.invoice_id = None
 
     class Restored(LedgerAggregate.Event):
         def apply(self, entry: TimeEntry) -> None:
@@ -353,6 +383,44 @@ class TimeEntry(LedgerAggregate):
         if self.deleted:
             raise EntryStateError("This entry is already deleted.")
         self._record(self.Deleted, ctx)
+
+    # --- locks ----------------------------------------------------------
+
+    def require_changeable(self, *, may_change_submitted: bool) -> None:
+        """Rule 3: what a submitted or approved timesheet, or an issued invoice, forbids."""
+        if self.invoice_id is not None:
+            raise LockedError(
+                "This entry is billed on an issued invoice; void the invoice before changing it."
+            )
+        if self.timesheet_lock is None:
+            return
+        _, state = self.timesheet_lock
+        if state == "approved":
+            raise LockedError(
+                "The timesheet of this entry's period is approved; a manager must reopen it first."
+            )
+        if not may_change_submitted:
+            raise LockedError(
+                "The timesheet of this entry's period is submitted; it must be rejected or reopened "
+                "before its entries change."
+            )
+
+    def lock_for_timesheet(self, ctx: CommandContext, timesheet_id: UUID, state: str) -> None:
+        if self.timesheet_lock != (timesheet_id, state):
+            self._record(self.TimesheetLocked, ctx, timesheet_id=timesheet_id, state=state)
+
+    def unlock_for_timesheet(self, ctx: CommandContext) -> None:
+        if self.timesheet_lock is not None:
+            self._record(self.TimesheetUnlocked, ctx, timesheet_id=self.timesheet_lock[0])
+
+    def bill(self, ctx: CommandContext, invoice_id: UUID) -> None:
+        if self.invoice_id is not None:
+            raise LockedError(f"Entry {self.id} is already billed on another issued invoice.")
+        self._record(self.Invoiced, ctx, invoice_id=invoice_id)
+
+    def unbill(self, ctx: CommandContext, invoice_id: UUID) -> None:
+        if self.invoice_id == invoice_id:
+            self._record(self.Uninvoiced, ctx, invoice_id=invoice_id)
 
     def restore(self, ctx: CommandContext) -> None:
         if not self.deleted:

@@ -88,6 +88,42 @@ def _archived_task(w: World) -> None:
     w.ledger.archive(kind="task", item_id=w.task_id, actor=w.owner)
 
 
+def _submitted(w: World) -> UUID:
+    _recorded(w)
+    return w.ledger.submit_timesheet(org_id=w.org_id, day=NOW.date(), actor=w.member).id
+
+
+def _approved(w: World) -> UUID:
+    sheet = _submitted(w)
+    w.ledger.approve_timesheet(timesheet_id=sheet, actor=w.manager)
+    return sheet
+
+
+def _billable_week(w: World) -> None:
+    w.ledger.change_settings(org_id=w.org_id, changes={"invoice_requires_approval": False}, actor=w.owner)
+    w.ledger.set_rate(
+        org_id=w.org_id,
+        level="organization",
+        amount_minor=9000,
+        effective_from=date(2026, 1, 1),
+        actor=w.owner,
+    )
+    _recorded(w)
+
+
+def _draft(w: World) -> UUID:
+    _billable_week(w)
+    return w.ledger.draft_invoice(
+        org_id=w.org_id, client_id=w.client_id, period_from=NOW.date(), period_to=NOW.date(), actor=w.owner
+    ).id
+
+
+def _issued(w: World) -> UUID:
+    invoice = _draft(w)
+    w.ledger.issue_invoice(invoice_id=invoice, actor=w.owner)
+    return invoice
+
+
 # (command name, setup returning what the command needs, the command itself)
 COMMANDS: list[tuple[str, Setup, Command]] = [
     (
@@ -372,6 +408,72 @@ COMMANDS: list[tuple[str, Setup, Command]] = [
             org_id=w.org_id, template_id=template_id, actor=w.member, command_id=cid
         ),
     ),
+    (
+        "submit_timesheet",
+        _recorded,
+        lambda w, _, cid: w.ledger.submit_timesheet(
+            org_id=w.org_id, day=NOW.date(), note="all there", actor=w.member, command_id=cid
+        ),
+    ),
+    (
+        "approve_timesheet",
+        _submitted,
+        lambda w, sheet, cid: w.ledger.approve_timesheet(timesheet_id=sheet, actor=w.manager, command_id=cid),
+    ),
+    (
+        "reject_timesheet",
+        _submitted,
+        lambda w, sheet, cid: w.ledger.reject_timesheet(
+            timesheet_id=sheet, reason="Tuesday is missing", actor=w.manager, command_id=cid
+        ),
+    ),
+    (
+        "reopen_timesheet",
+        _approved,
+        lambda w, sheet, cid: w.ledger.reopen_timesheet(timesheet_id=sheet, actor=w.owner, command_id=cid),
+    ),
+    (
+        "draft_invoice",
+        _billable_week,
+        lambda w, _, cid: w.ledger.draft_invoice(
+            org_id=w.org_id,
+            client_id=w.client_id,
+            period_from=NOW.date(),
+            period_to=NOW.date(),
+            taxes=[{"label": "VAT", "percent": "19"}],
+            actor=w.owner,
+            command_id=cid,
+        ),
+    ),
+    (
+        "revise_invoice",
+        _draft,
+        lambda w, invoice, cid: w.ledger.revise_invoice(
+            invoice_id=invoice, notes="Thanks!", refresh=True, actor=w.owner, command_id=cid
+        ),
+    ),
+    (
+        "issue_invoice",
+        _draft,
+        lambda w, invoice, cid: w.ledger.issue_invoice(invoice_id=invoice, actor=w.owner, command_id=cid),
+    ),
+    (
+        "mark_invoice_paid",
+        _issued,
+        lambda w, invoice, cid: w.ledger.mark_invoice_paid(invoice_id=invoice, actor=w.owner, command_id=cid),
+    ),
+    (
+        "void_invoice",
+        _issued,
+        lambda w, invoice, cid: w.ledger.void_invoice(
+            invoice_id=invoice, reason="wrong client", actor=w.owner, command_id=cid
+        ),
+    ),
+    (
+        "discard_invoice",
+        _draft,
+        lambda w, invoice, cid: w.ledger.discard_invoice(invoice_id=invoice, actor=w.owner, command_id=cid),
+    ),
 ]
 
 
@@ -382,7 +484,7 @@ def test_the_table_covers_every_command_that_takes_a_command_id() -> None:
         if not name.startswith("_") and "command_id" in inspect.signature(member).parameters
     }
     assert {name for name, _, _ in COMMANDS} == commands
-    assert len(COMMANDS) == len(commands) == 35
+    assert len(COMMANDS) == len(commands) == 45
 
 
 @pytest.mark.parametrize(("name", "setup", "command"), COMMANDS, ids=[c[0] for c in COMMANDS])
