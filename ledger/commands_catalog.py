@@ -8,8 +8,9 @@ from uuid import UUID
 from ledger.actors import Actor
 from ledger.base import CommandContext
 from ledger.catalog import Archivable, Client, Project, Task
+from ledger.clock import EARLIEST
 from ledger.core import Decision, LedgerCore, Receipt
-from ledger.errors import InvalidInputError, NotFoundError
+from ledger.errors import ForbiddenError, InvalidInputError, NotFoundError
 from ledger.ids import rate_card_id
 from ledger.organization import ADMIN_ROLES, MANAGER_ROLES, Organization
 from ledger.rates import Rate, RateCard
@@ -137,6 +138,37 @@ class CatalogCommands(LedgerCore):
 
         return self._execute("update_project", actor, command_id, args, decide)
 
+    def record_budget_alert(
+        self,
+        *,
+        project_id: UUID,
+        threshold_percent: int,
+        used_seconds: int,
+        used_minor: int | None,
+        actor: Actor,
+        command_id: str | None = None,
+    ) -> Receipt:
+        """Record that a project's budget reached a threshold (the system's budget check only).
+
+        Refused with `BudgetAlreadyAlertedError` when that threshold was already recorded,
+        so of several racing checks exactly one appends (and alerts).
+        """
+        args = {
+            "project_id": project_id,
+            "threshold_percent": threshold_percent,
+            "used_seconds": used_seconds,
+            "used_minor": used_minor,
+        }
+
+        def decide(ctx: CommandContext) -> Decision:
+            if actor.kind != "system":
+                raise ForbiddenError("Only the system's budget check records budget alerts.")
+            project = self._load(Project, project_id, "project")
+            project.alert_budget(ctx, threshold_percent, used_seconds, used_minor)
+            return [project], Receipt("record_budget_alert", project.id, project.version)
+
+        return self._execute("record_budget_alert", actor, command_id, args, decide)
+
     def create_task(
         self, *, project_id: UUID, name: str, actor: Actor, command_id: str | None = None
     ) -> Receipt:
@@ -204,7 +236,11 @@ class CatalogCommands(LedgerCore):
         actor: Actor,
         command_id: str | None = None,
     ) -> Receipt:
-        """Set an hourly rate (minor units of the organization's currency) from a date on."""
+        """Set an hourly rate (minor units of the organization's currency) from a date on.
+
+        Without `effective_from`, the first rate of a level and target applies to all
+        time, and a later one from today (the organization's clock) on.
+        """
         args = {
             "org_id": org_id,
             "level": level,
@@ -225,13 +261,17 @@ class CatalogCommands(LedgerCore):
             if member_id is not None:
                 org.require_member(member_id)
             card = self._find(RateCard, rate_card_id(org_id)) or RateCard.open(ctx, org_id)
+            key = (level, client_id, project_id, member_id)
+            # Without a date, a first rate at its level covers all time (nothing was billed at
+            # another rate before it); a change applies from today on.
+            first = not any(r.key() == key for r in card.rates)
             card.set_rate(
                 ctx,
                 Rate(
                     level=level,
                     amount_minor=amount_minor,
                     currency=org.settings.currency,
-                    effective_from=effective_from or ctx.recorded_at.date(),
+                    effective_from=effective_from or (EARLIEST.date() if first else ctx.recorded_at.date()),
                     client_id=client_id,
                     project_id=project_id,
                     member_id=member_id,

@@ -69,6 +69,9 @@ def make_api(store: StoreHandle, world: World, tmp_path: Path) -> Iterator[Calla
         app = create_app(world.ledger, ReadSide(engine, service), config.kind, limiter)
         client = TestClient(app)
         made.append((client, service))
+        # The world was written before the read models started: a test's first query
+        # must not race them (on a loaded machine they can take a moment to catch up).
+        assert service.wait_for(world.ledger.head_position(), 30), "read models did not catch up"
         return Api(client, world)
 
     yield make

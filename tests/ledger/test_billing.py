@@ -22,7 +22,8 @@ from ledger.billing import (
     totals,
 )
 from ledger.errors import InvalidInputError
-from ledger.rates import Rate
+from ledger.ids import rate_card_id
+from ledger.rates import Rate, RateCard
 from ledger.settings import OrgSettings
 from tests.conftest import World
 
@@ -240,3 +241,15 @@ def test_a_replay_gives_the_same_totals(world: World, make_ledger: Callable[...,
     recomputed = make_ledger(world.clock).recompute_invoice(receipt.id, world.owner)
     assert recomputed["totals"] == original.totals.to_dict()
     assert recomputed["lines"] == [line.to_dict() for line in original.lines]
+
+
+def test_without_a_date_a_first_rate_covers_all_time_and_a_change_starts_today(world: World) -> None:
+    ledger = world.ledger
+    ledger.set_rate(org_id=world.org_id, level="organization", amount_minor=8_000, actor=world.owner)
+    ledger.set_rate(org_id=world.org_id, level="organization", amount_minor=9_000, actor=world.owner)
+    card = ledger.aggregate(rate_card_id(world.org_id))
+    assert isinstance(card, RateCard)
+    assert [(r.amount_minor, r.effective_from) for r in card.rates] == [
+        (8_000, date(1900, 1, 1)),
+        (9_000, world.clock.now().date()),
+    ]
