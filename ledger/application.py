@@ -14,6 +14,7 @@ from ledger.commands_invoices import InvoiceCommands
 from ledger.commands_org import OrganizationCommands
 from ledger.commands_templates import TemplateCommands
 from ledger.commands_timesheets import TimesheetCommands
+from ledger.commands_webhooks import WebhookCommands
 from ledger.core import _project
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.ids import email_index_id, member_timer_id
@@ -48,6 +49,7 @@ class TimeLedger(
     TemplateCommands,
     TimesheetCommands,
     InvoiceCommands,
+    WebhookCommands,
 ):
     """Commands check the rules and append; queries here read the write model by id."""
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from ledger.base import CommandContext, LedgerAggregate
-from ledger.errors import ArchivedError
+from ledger.errors import ArchivedError, BudgetAlreadyAlertedError, InvalidInputError
 from ledger.organization import check_name
 from ledger.text import check_whole
 
@@ -79,6 +79,10 @@ class Client(Archivable):
         self._record(self.Renamed, ctx, name=check_name(name, "client"))
 
 
+# Shares of a budget at which the owners, admins and managers are alerted (once each).
+BUDGET_THRESHOLDS = (80, 100)
+
+
 def check_budget(budget_seconds: int | None, budget_minor: int | None) -> None:
     for field, value in (("budget_seconds", budget_seconds), ("budget_minor", budget_minor)):
         if value is not None:
@@ -86,7 +90,11 @@ def check_budget(budget_seconds: int | None, budget_minor: int | None) -> None:
 
 
 class Project(Archivable):
-    """Work for a client (or internal work), with a billable default and a budget."""
+    """Work for a client (or internal work), with a billable default and a budget.
+
+    Invariant: each budget threshold is alerted at most once per budget; changing the
+    budget (hours or money) starts its alerts afresh.
+    """
 
     if TYPE_CHECKING:
         org_id: UUID
@@ -95,6 +103,9 @@ class Project(Archivable):
         budget_seconds: int | None
         budget_minor: int | None
     kind = "project"
+    # Thresholds (percent) already alerted; a frozenset, replaced (never changed) by events,
+    # because cached copies of an aggregate share their non-container attributes.
+    budget_alerts_sent: frozenset[int] = frozenset()
 
     class Created(LedgerAggregate.Created):
         org_id: UUID
@@ -117,11 +128,22 @@ class Project(Archivable):
         budget_minor: int | None
 
         def apply(self, project: Project) -> None:
+            budget = (self.budget_seconds, self.budget_minor)
+            if budget != (getattr(project, "budget_seconds", None), getattr(project, "budget_minor", None)):
+                project.budget_alerts_sent = frozenset()
             project.client_id = self.client_id
             project.name = self.name
             project.billable = self.billable
             project.budget_seconds = self.budget_seconds
             project.budget_minor = self.budget_minor
+
+    class BudgetAlerted(LedgerAggregate.Event):
+        threshold_percent: int
+        used_seconds: int
+        used_minor: int | None
+
+        def apply(self, project: Project) -> None:
+            project.budget_alerts_sent = project.budget_alerts_sent | {self.threshold_percent}
 
     @classmethod
     def create(
@@ -165,6 +187,32 @@ class Project(Archivable):
             billable=bool(billable),
             budget_seconds=budget_seconds,
             budget_minor=budget_minor,
+        )
+
+    def alert_budget(
+        self, ctx: CommandContext, threshold_percent: int, used_seconds: int, used_minor: int | None
+    ) -> None:
+        """Record that the budget reached `threshold_percent`; refused when already recorded."""
+        if threshold_percent not in BUDGET_THRESHOLDS:
+            shown = ", ".join(str(t) for t in BUDGET_THRESHOLDS)
+            raise InvalidInputError(
+                f"A budget alert is at {shown} percent, not {threshold_percent!r}.", field="threshold_percent"
+            )
+        if self.budget_seconds is None and self.budget_minor is None:
+            raise InvalidInputError(f"The project {self.name!r} has no budget to alert about.")
+        check_whole(used_seconds, "used_seconds")
+        if used_minor is not None:
+            check_whole(used_minor, "used_minor")
+        if threshold_percent in self.budget_alerts_sent:
+            raise BudgetAlreadyAlertedError(
+                f"The {threshold_percent}% budget alert of {self.name!r} was already recorded."
+            )
+        self._record(
+            self.BudgetAlerted,
+            ctx,
+            threshold_percent=threshold_percent,
+            used_seconds=used_seconds,
+            used_minor=used_minor,
         )
 
 

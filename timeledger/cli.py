@@ -11,7 +11,7 @@ from ledger.actors import Actor
 from ledger.application import TimeLedger
 from ledger.audit import verify_log
 from ledger.errors import LedgerError
-from timeledger import projections_cli
+from timeledger import projections_cli, worker_cli
 from timeledger.bootstrap import open_ledger, open_secret_key, open_store
 from timeledger.settings import SETTINGS_DOC, Settings
 
@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("settings", help="list the environment variables TimeLedger reads")
     projections_cli.add_commands(commands)
+    worker_cli.add_command(commands)
     return parser
 
 
@@ -63,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _audit_verify(settings)
         if args.command == "projections":
             return projections_cli.run(settings, args)
+        if args.command == "worker":
+            return worker_cli.run(settings, args)
         print(SETTINGS_DOC)
         return 0
     except LedgerError as error:
@@ -136,6 +139,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from projections.database import readmodel_engine
     from projections.service import ProjectionService
     from timeledger.demo import ensure_demo
+    from workers.invoice_jobs import WorkerJobQueue
 
     ledger = open_ledger(settings)
     store = open_store(settings)
@@ -156,12 +160,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret, join_org_id=join
         )
     sessions = SessionCodec(open_secret_key(settings), secure=settings.secure_cookies())
-    app = create_app(ledger, ReadSide(engine, service), store.kind, limiter, sessions=sessions, oidc=oidc)
+    read_side = ReadSide(engine, service)
+    app = create_app(
+        ledger, read_side, store.kind, limiter, sessions=sessions, oidc=oidc, jobs=WorkerJobQueue()
+    )
     print(f"TimeLedger on http://{host}:{port} (store: {store.description})", flush=True)
     print(f"API docs on http://{host}:{port}/api/docs", flush=True)
+    jobs = worker_cli.serve_jobs(settings, ledger, engine)
     try:
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
     finally:
+        jobs.stop()
         app.state.stream_hub.stop()
         if service is not None:
             service.stop()

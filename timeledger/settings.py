@@ -15,13 +15,21 @@
 | `TIMELEDGER_OIDC_CLIENT_ID` | unset | client id registered at the provider |
 | `TIMELEDGER_OIDC_CLIENT_SECRET` | unset | client secret registered at the provider |
 | `TIMELEDGER_OIDC_JOIN_ORG` | unset | organization that new OpenID users join as members |
+| `REDIS_URL` | unset (jobs run in `serve`) | `redis://host:port/db`: jobs run in `timeledger worker` |
+| `TIMELEDGER_REDIS_NAMESPACE` | `timeledger` | prefix of the job queues; one per installation on a Redis |
+| `TIMELEDGER_SMTP_HOST` | unset (no e-mail) | SMTP server for summaries, reminders, budget alerts |
+| `TIMELEDGER_SMTP_PORT` | `25` | SMTP port |
+| `TIMELEDGER_SMTP_USERNAME` | unset (no login) | SMTP login name |
+| `TIMELEDGER_SMTP_PASSWORD` | unset | SMTP password (never logged or printed) |
+| `TIMELEDGER_SMTP_FROM` | `timeledger@localhost` | sender address of the e-mails |
+| `TIMELEDGER_SMTP_STARTTLS` | `off` | `on`: upgrade the SMTP connection with STARTTLS before logging in |
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SETTINGS_DOC = __doc__ or ""
@@ -42,6 +50,14 @@ class Settings:
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
     oidc_join_org: str | None = None
+    redis_url: str | None = None
+    redis_namespace: str = "timeledger"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str = "timeledger@localhost"
+    smtp_starttls: bool = False
 
     def secure_cookies(self) -> bool:
         if self.cookie_secure == "auto":
@@ -72,6 +88,14 @@ class Settings:
             oidc_client_id=env.get("TIMELEDGER_OIDC_CLIENT_ID") or None,
             oidc_client_secret=env.get("TIMELEDGER_OIDC_CLIENT_SECRET") or None,
             oidc_join_org=env.get("TIMELEDGER_OIDC_JOIN_ORG") or None,
+            redis_url=env.get("REDIS_URL") or None,
+            redis_namespace=env.get("TIMELEDGER_REDIS_NAMESPACE") or "timeledger",
+            smtp_host=env.get("TIMELEDGER_SMTP_HOST") or None,
+            smtp_port=_whole(env, "TIMELEDGER_SMTP_PORT", 25),
+            smtp_username=env.get("TIMELEDGER_SMTP_USERNAME") or None,
+            smtp_password=env.get("TIMELEDGER_SMTP_PASSWORD") or None,
+            smtp_from=env.get("TIMELEDGER_SMTP_FROM") or "timeledger@localhost",
+            smtp_starttls=_choice(env, "TIMELEDGER_SMTP_STARTTLS", ("off", "on")) == "on",
         )
 
 
