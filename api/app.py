@@ -10,10 +10,14 @@ from uuid import UUID
 from fastapi import FastAPI
 
 from api import docs, openapi, problems
+from api.jobs import JobQueue, NoJobs
 from api.ratelimit import RateLimiter
 from api.readside import ReadSide
 from api.routes import catalog, entries, me, reports, session, stream, templates, tokens
+from api.routes import invoices as invoice_routes
 from api.routes import oidc as oidc_routes
+from api.routes import timesheets as timesheet_routes
+from api.routes import webhooks as webhook_routes
 from api.sessions import SessionCodec
 from api.stream_hub import StreamHub
 from ledger.application import TimeLedger
@@ -40,6 +44,7 @@ def create_app(
     *,
     sessions: SessionCodec | None = None,
     oidc: OidcSettings | None = None,
+    jobs: JobQueue | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="TimeLedger",
@@ -60,11 +65,17 @@ def create_app(
     app.state.stream_hub = StreamHub(ledger, store_kind)
     app.state.stream_heartbeat = 15.0
     app.state.stream_queue = 10_000
+    # Background work the API asks for (invoice PDFs); without a job runtime, nothing runs.
+    app.state.jobs = jobs or NoJobs()
+    app.state.pdf_wait_seconds = 15.0
     problems.install(app)
     openapi.install(app)
     docs.install(app)
     for module in (me, entries, templates, catalog, reports, tokens, session, oidc_routes, stream):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(webhook_routes.router, prefix=API_PREFIX)
+    app.include_router(invoice_routes.router, prefix=API_PREFIX)
+    app.include_router(timesheet_routes.router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, Any]:

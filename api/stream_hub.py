@@ -33,22 +33,27 @@ from ledger.organization import Organization
 log = logging.getLogger("timeledger.stream")
 
 # What each kind of aggregate needs to be seen; kinds not listed (users, tokens, timers,
-# week bookings, command records, templates) are bookkeeping or private and never streamed.
+# week bookings and locks, command records, templates) are bookkeeping or private and never streamed.
 SCOPE_OF_KIND = {
     "TimeEntry": "read:entries",
+    "Timesheet": "read:entries",
     "Organization": "read:catalog",
     "Client": "read:catalog",
     "Project": "read:catalog",
     "Task": "read:catalog",
     "RateCard": "read:catalog",
+    # Invoice numbers (InvoiceSequence) are bookkeeping: the invoice's own events carry them.
+    "Invoice": "write:invoices",
 }
+# Kinds that belong to one member: a member (role) sees only their own.
+MEMBER_KINDS = frozenset({"TimeEntry", "Timesheet"})
 POLL_SECONDS = 1.0
 PAGE = 500
 
 
 @dataclass(frozen=True)
 class Owner:
-    """Whose an aggregate is: its organization and, for a time entry, its member."""
+    """Whose an aggregate is: its organization and, for a time entry or timesheet, its member."""
 
     org_id: UUID
     member_id: UUID | None
@@ -86,7 +91,7 @@ class Subscriber:
         scope = SCOPE_OF_KIND[item.kind]
         if scope not in self.scopes and "admin" not in self.scopes:
             return False
-        return item.kind != "TimeEntry" or self.only_member in (None, item.owner.member_id)
+        return item.kind not in MEMBER_KINDS or self.only_member in (None, item.owner.member_id)
 
     def close(self) -> None:
         """The client went away: wake the sender so it stops (None is the wake-up call)."""
@@ -196,7 +201,9 @@ class StreamHub:
         item = self.item_of(notification)
         with self._lock:
             self._position = notification.id
-            loops = list(self._subscribers.items()) if item is not None else []
+            if item is None:
+                return
+            loops = list(self._subscribers.items())
         for loop, subscribers in loops:
             with contextlib.suppress(RuntimeError):  # that loop has closed
                 loop.call_soon_threadsafe(_fan_out, tuple(subscribers), item)

@@ -29,6 +29,7 @@ class EntrySnapshot:
     duration_seconds: int
     status: str
     version: int
+    lock: str | None = None  # "submitted", "approved" or "invoiced" while something holds it
 
     @classmethod
     def of(cls, entry: TimeEntry, now: datetime) -> EntrySnapshot:
@@ -48,7 +49,15 @@ class EntrySnapshot:
             duration_seconds=entry.worked_seconds(now),
             status=entry.status,
             version=entry.version,
+            lock=lock_of(entry),
         )
+
+
+def lock_of(entry: TimeEntry) -> str | None:
+    """What holds an entry still; an issued invoice holds it harder than its timesheet."""
+    if entry.invoice_id is not None:
+        return "invoiced"
+    return entry.timesheet_lock[1] if entry.timesheet_lock is not None else None
 
 
 @dataclass(frozen=True)

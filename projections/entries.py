@@ -46,6 +46,11 @@ def close_pause(pauses: Pauses, at: datetime) -> Pauses:
     return pauses
 
 
+def lock_of(row: dict[str, Any]) -> str | None:
+    """An issued invoice holds an entry harder than its timesheet, so "invoiced" wins."""
+    return "invoiced" if row["invoice_id"] is not None else row["timesheet_lock"]
+
+
 def status_of(row: dict[str, Any]) -> str:
     if row["deleted"]:
         return "deleted"
@@ -82,6 +87,10 @@ class EntriesProjection(ReadModel):
                 Column("duration_seconds", BigInteger, nullable=True),
                 Column("status", String(10), nullable=False),
                 Column("deleted", Boolean, nullable=False),
+                # What holds the entry still: null, "submitted", "approved" or "invoiced" (see lock_of).
+                Column("lock", String(10), nullable=True),
+                Column("timesheet_lock", String(10), nullable=True),
+                Column("invoice_id", Uuid, nullable=True),
                 Column("version", Integer, nullable=False),
                 Column("last_editor", Uuid, nullable=True),
                 Column("updated_at", Instant, nullable=False),
@@ -181,6 +190,14 @@ class EntriesProjection(ReadModel):
     def _entry(self, batch: Batch, entry_id: Any) -> dict[str, Any] | None:
         return batch.get(self.t["entries"], (entry_id,))
 
+    def _relock(self, batch: Batch, e: Any, **values: Any) -> None:
+        """A lock moved: the entry's version changes, its content and last editor do not."""
+        row = self._entry(batch, e.originator_id)
+        if row is not None:
+            row.update(values, version=e.originator_version, updated_at=e.timestamp)
+            row["lock"] = lock_of(row)
+            batch.put(self.t["entries"], (row["id"],), row)
+
     # --- handlers -------------------------------------------------------------
 
     @singledispatchmethod
@@ -220,6 +237,9 @@ class EntriesProjection(ReadModel):
             "pauses": [],
             "break_seconds": getattr(e, "break_seconds", 0),
             "deleted": False,
+            "lock": None,
+            "timesheet_lock": None,
+            "invoice_id": None,
         }
         self._set_tags(batch, row, [])
         self._save(batch, row, e)
@@ -280,3 +300,19 @@ class EntriesProjection(ReadModel):
         if row is not None:
             row["deleted"] = False
             self._save(batch, row, e)
+
+    @apply.register(TimeEntry.TimesheetLocked)
+    def _timesheet_locked(self, e: TimeEntry.TimesheetLocked, batch: Batch) -> None:
+        self._relock(batch, e, timesheet_lock=e.state)
+
+    @apply.register(TimeEntry.TimesheetUnlocked)
+    def _timesheet_unlocked(self, e: TimeEntry.TimesheetUnlocked, batch: Batch) -> None:
+        self._relock(batch, e, timesheet_lock=None)
+
+    @apply.register(TimeEntry.Invoiced)
+    def _invoiced(self, e: TimeEntry.Invoiced, batch: Batch) -> None:
+        self._relock(batch, e, invoice_id=e.invoice_id)
+
+    @apply.register(TimeEntry.Uninvoiced)
+    def _uninvoiced(self, e: TimeEntry.Uninvoiced, batch: Batch) -> None:
+        self._relock(batch, e, invoice_id=None)

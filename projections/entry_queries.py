@@ -34,6 +34,7 @@ class EntryRow:
     version: int
     last_editor: UUID | None
     updated_at: datetime
+    lock: str | None = None  # "submitted", "approved" or "invoiced" while something holds it
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def _row(r: Any) -> EntryRow:
         version=r.version,
         last_editor=r.last_editor,
         updated_at=r.updated_at,
+        lock=r.lock,
     )
 
 

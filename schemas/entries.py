@@ -27,6 +27,12 @@ class TimeEntry(BaseModel):
     break_seconds: int = 0
     status: str = Field(description="running, paused, stopped or deleted")
     version: int
+    lock: str | None = Field(
+        default=None,
+        description="What holds the entry still: submitted (its period's timesheet waits for a decision; "
+        "only managers may change it), approved, or invoiced (billed on an issued invoice, which wins); "
+        "null when free.",
+    )
 
 
 class StartTimer(Strict):

@@ -20,6 +20,7 @@ import pytest
 from ledger.actors import Actor
 from ledger.application import TimeLedger
 from ledger.store import store_config
+from projections.models import ALL
 from tests.conftest import StoreHandle
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -274,7 +275,7 @@ def test_serve_answers_healthz_with_the_store_and_head_position(tmp_path: Path) 
             health = httpx.get(f"{base}/healthz", timeout=5).json()
     projections = health.pop("projections")
     assert health == {"status": "ok", "store": "sqlite", "head_position": head}
-    assert set(projections) == {"catalog", "entries", "totals"}
+    assert set(projections) == {model.name for model in ALL}
     assert all(p == {"position": head, "lag": 0} for p in projections.values())
     assert f"TimeLedger on {base} (store: sqlite:{home / 'timeledger.db'})" in log.read_text()
 

@@ -48,6 +48,7 @@ def entry_out(entry: EntrySnapshot | EntryRow, duration: int | None = None) -> T
         break_seconds=entry.break_seconds,
         status=entry.status,
         version=entry.version,
+        lock=entry.lock,
     )
 
 

@@ -73,15 +73,15 @@ async def stream(
                     return
                 try:
                     async with asyncio.timeout(heartbeat):
-                        item = await subscriber.queue.get()
+                        live = await subscriber.queue.get()
                 except TimeoutError:
                     beat = Heartbeat(head=hub.position, position=sent)
                     await websocket.send_text(beat.model_dump_json())
                     continue
-                if item is None or item.position <= sent:
+                if live is None or live.position <= sent:
                     continue  # closed, or the client has it already (it asked for a later `after`)
-                await websocket.send_text(item.frame)
-                sent = item.position
+                await websocket.send_text(live.frame)
+                sent = live.position
         finally:
             closed.cancel()
     except WebSocketDisconnect:

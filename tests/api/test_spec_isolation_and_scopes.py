@@ -107,6 +107,9 @@ KIND_OF_COLLECTION = {
     "projects": "project_id",
     "tasks": "task_id",
     "tokens": "token_id",
+    "timesheets": "timesheet_id",
+    "webhooks": "webhook_id",
+    "invoices": "invoice_id",
 }
 
 
@@ -137,6 +140,18 @@ def objects_of_org_a(api: Api) -> dict[str, str]:
     )
     template = ledger.save_template(org_id=w.org_id, name="T", project_id=w.project_id, actor=w.owner)
     token = ledger.issue_token(org_id=w.org_id, name="device", scopes=["read:entries"], actor=w.owner)
+    webhook = ledger.create_webhook(
+        org_id=w.org_id, url="https://example.test/hook", event_types=["*"], actor=w.owner
+    )
+    sheet = ledger.submit_timesheet(org_id=w.org_id, day=(NOW - timedelta(days=7)).date(), actor=w.owner)
+    # An invoice draft of the entry above: billable at a rate, no approval needed.
+    ledger.change_settings(org_id=w.org_id, changes={"invoice_requires_approval": False}, actor=w.owner)
+    ledger.set_rate(
+        org_id=w.org_id, level="organization", amount_minor=10_000, effective_from=NOW.date(), actor=w.owner
+    )
+    invoice = ledger.draft_invoice(
+        org_id=w.org_id, client_id=w.client_id, period_from=NOW.date(), period_to=NOW.date(), actor=w.owner
+    )
     return {
         "entry_id": str(entry.id),
         "template_id": str(template.related[0]),
@@ -147,6 +162,9 @@ def objects_of_org_a(api: Api) -> dict[str, str]:
         "project_id": str(w.project_id),
         "task_id": str(w.task_id),
         "token_id": str(token.id),
+        "timesheet_id": str(sheet.id),
+        "webhook_id": str(webhook.id),
+        "invoice_id": str(invoice.id),
     }
 
 
@@ -219,6 +237,9 @@ def test_every_scoped_operation_refuses_a_token_without_its_scope(
             "project_id",
             "task_id",
             "token_id",
+            "timesheet_id",
+            "webhook_id",
+            "invoice_id",
         )
     }
     head = api.world.ledger.head_position()

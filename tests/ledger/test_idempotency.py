@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ledger.actors import Actor
 from ledger.application import TimeLedger
 from ledger.catalog import Client
 from ledger.core import Receipt
@@ -62,6 +63,10 @@ def _paused(w: World) -> UUID:
 
 def _token(w: World) -> UUID:
     return w.ledger.issue_token(org_id=w.org_id, name="cli", scopes=["read:entries"], actor=w.member).id
+
+
+def _budgeted(w: World) -> None:
+    w.ledger.update_project(project_id=w.project_id, budget_seconds=36000, actor=w.manager)
 
 
 def _template(w: World) -> UUID:
@@ -122,6 +127,12 @@ def _issued(w: World) -> UUID:
     invoice = _draft(w)
     w.ledger.issue_invoice(invoice_id=invoice, actor=w.owner)
     return invoice
+
+
+def _webhook(w: World) -> UUID:
+    return w.ledger.create_webhook(
+        org_id=w.org_id, url="https://example.test/hook", event_types=["*"], actor=w.owner
+    ).id
 
 
 # (command name, setup returning what the command needs, the command itself)
@@ -245,6 +256,18 @@ COMMANDS: list[tuple[str, Setup, Command]] = [
             billable=False,
             budget_minor=100_000,
             actor=w.manager,
+            command_id=cid,
+        ),
+    ),
+    (
+        "record_budget_alert",
+        _budgeted,
+        lambda w, _, cid: w.ledger.record_budget_alert(
+            project_id=w.project_id,
+            threshold_percent=80,
+            used_seconds=30_000,
+            used_minor=None,
+            actor=Actor.system(),
             command_id=cid,
         ),
     ),
@@ -474,6 +497,35 @@ COMMANDS: list[tuple[str, Setup, Command]] = [
         _draft,
         lambda w, invoice, cid: w.ledger.discard_invoice(invoice_id=invoice, actor=w.owner, command_id=cid),
     ),
+    (
+        "create_webhook",
+        _nothing,
+        lambda w, _, cid: w.ledger.create_webhook(
+            org_id=w.org_id, url="https://example.test/h", event_types=["*"], actor=w.owner, command_id=cid
+        ),
+    ),
+    (
+        "change_webhook",
+        _webhook,
+        lambda w, hook, cid: w.ledger.change_webhook(
+            webhook_id=hook, active=False, actor=w.owner, command_id=cid
+        ),
+    ),
+    (
+        "rotate_webhook_secret",
+        _webhook,
+        lambda w, hook, cid: w.ledger.rotate_webhook_secret(webhook_id=hook, actor=w.owner, command_id=cid),
+    ),
+    (
+        "delete_webhook",
+        _webhook,
+        lambda w, hook, cid: w.ledger.delete_webhook(webhook_id=hook, actor=w.owner, command_id=cid),
+    ),
+    (
+        "ping_webhook",
+        _webhook,
+        lambda w, hook, cid: w.ledger.ping_webhook(webhook_id=hook, actor=w.owner, command_id=cid),
+    ),
 ]
 
 
@@ -484,7 +536,7 @@ def test_the_table_covers_every_command_that_takes_a_command_id() -> None:
         if not name.startswith("_") and "command_id" in inspect.signature(member).parameters
     }
     assert {name for name, _, _ in COMMANDS} == commands
-    assert len(COMMANDS) == len(commands) == 45
+    assert len(COMMANDS) == len(commands) == 51
 
 
 @pytest.mark.parametrize(("name", "setup", "command"), COMMANDS, ids=[c[0] for c in COMMANDS])

@@ -29,6 +29,26 @@ def some_history(world: World) -> None:
         )
         if i % 2:
             ledger.edit_entry(entry_id=entry.id, description=f"edited {i}", actor=world.member)
+    # An invoice draft of those entries (every read model gets rows).
+    ledger.change_settings(
+        org_id=world.org_id, changes={"invoice_requires_approval": False}, actor=world.owner
+    )
+    ledger.set_rate(
+        org_id=world.org_id,
+        level="organization",
+        amount_minor=9_000,
+        effective_from=NOW.date(),
+        actor=world.owner,
+    )
+    ledger.draft_invoice(
+        org_id=world.org_id,
+        client_id=world.client_id,
+        period_from=NOW.date(),
+        period_to=NOW.date(),
+        actor=world.owner,
+    )
+    # A timesheet of the week before (this week's must stay open for the timer below).
+    ledger.submit_timesheet(org_id=world.org_id, day=NOW.date() - timedelta(days=7), actor=world.member)
     ledger.start_timer(org_id=world.org_id, project_id=world.project_id, actor=world.member)
     ledger.rename_client(client_id=world.client_id, name="Globex Corp", actor=world.owner)
 
