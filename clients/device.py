@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from clients import times
 from clients.calls import Call, model
 from clients.config import CliError, Config, config_dir, ensure_dir
 from clients.errors import ApiError, ServerUnreachable
@@ -24,6 +27,7 @@ from schemas.entries import TimeEntry
 CLI_RETRY = RetryPolicy(retries=2, backoff=0.2, max_backoff=1.0, max_retry_after=10.0)
 CLI_TIMEOUT = httpx.Timeout(15.0, connect=3.0)
 PATHS = {"start": "/timer/start", "stop": "/timer/stop", "log": "/time-entries"}
+TIMER_FILE = "timer.json"
 
 
 def new_client(url: str, token: str) -> TimeLedgerClient:
@@ -78,9 +82,29 @@ class Device:
         return self.client.send(call)
 
     def sync(self) -> SyncReport:
-        """Replay the pending commands in order; a refused one is kept as rejected, never dropped."""
+        """Replay the pending commands in order; a refused one is kept as rejected, never dropped.
+
+        A queued stop that followed a refused start is not sent: it was meant for the timer
+        that start would have made, and sending it would stop whatever runs on the server
+        now (say, a timer started on another device meanwhile).
+        """
         report = SyncReport()
+        refused_start: Queued | None = None
         for item in self.queue.pending():
+            if item.kind == "start":
+                refused_start = None
+            elif item.kind == "stop" and refused_start is not None:
+                problem = (
+                    f"Not sent: it stops the timer of queued start {refused_start.short}, "
+                    "which the server refused."
+                )
+                self.queue.reject(item.id, problem)
+                report.rejected.append(item)
+                print(
+                    f"tl: queued command {item.short} ({item.summary}) {problem[0].lower()}{problem[1:]}",
+                    file=sys.stderr,
+                )
+                continue
             try:
                 self.replay(item)
             except ServerUnreachable:
@@ -92,9 +116,11 @@ class Device:
                 self.online = True
                 self.queue.reject(item.id, error.detail)
                 report.rejected.append(item)
+                if item.kind == "start":
+                    refused_start = item
                 print(
                     f"tl: the server refused queued command {item.short} ({item.summary}): {error.detail} "
-                    f"It is kept; see `tl status`.",
+                    f"It is kept; see `tl status`.{self._server_timer_note(item)}",
                     file=sys.stderr,
                 )
                 continue
@@ -103,6 +129,40 @@ class Device:
             report.sent.append(item)
         report.left = len(self.queue.pending())
         return report
+
+    def _server_timer_note(self, item: Queued) -> str:
+        """For a refused start or stop: what runs on the server now, which explains most refusals."""
+        if item.kind not in ("start", "stop"):
+            return ""
+        try:
+            running = self.client.timer()
+        except (ServerUnreachable, ApiError):
+            return ""
+        if running is None:
+            return " No timer runs on the server now."
+        catalog = Catalog.load(self.folder)
+        return (
+            f" On the server, a timer on {catalog.project_name(running.project_id)} runs since "
+            f"{times.clock(running.start)}."
+        )
+
+    # --- the last timer the server showed ---------------------------------------------------
+
+    def remember_timer(self, running: TimeEntry | None) -> None:
+        """Keep what the server said about the timer, for `tl status` while it is out of reach."""
+        known = {
+            "as_of": times.now().isoformat(),
+            "entry": running.model_dump(mode="json") if running else None,
+        }
+        (self.folder / TIMER_FILE).write_text(json.dumps(known), encoding="utf-8")
+
+    def last_known_timer(self) -> tuple[datetime, TimeEntry | None] | None:
+        try:
+            known = json.loads((self.folder / TIMER_FILE).read_text(encoding="utf-8"))
+            entry = TimeEntry.model_validate(known["entry"]) if known["entry"] else None
+            return datetime.fromisoformat(known["as_of"]), entry
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def sync_first(self) -> SyncReport:
         """What every command does first: send what was queued, when there is something."""

@@ -44,7 +44,12 @@ def start(args: argparse.Namespace, device: Device) -> int:
 
 
 def stop(args: argparse.Namespace, device: Device) -> int:
-    device.sync_first()
+    report = device.sync_first()
+    if any(item.kind == "start" for item in report.rejected):
+        raise CliError(
+            "The server refused the start you queued (see above), so this stop was not sent: it "
+            "would stop the timer running there now. Run `tl status`, then `tl stop` again if you mean it."
+        )
     at = times.now()
     result = device.submit("stop", {"at": at.isoformat()}, "stop")
     if isinstance(result, Queued):
@@ -102,6 +107,7 @@ def status(args: argparse.Namespace, device: Device) -> int:
     pending, rejected = device.queue.pending(), device.queue.rejected()
     if device.online:
         running = device.client.timer()
+        device.remember_timer(running)
         if running is None:
             print("No timer is running.")
         else:
@@ -112,6 +118,15 @@ def status(args: argparse.Namespace, device: Device) -> int:
             )
     else:
         print(f"The server at {device.config.url} cannot be reached; this is what this device knows.")
+        known = device.last_known_timer()
+        if known is not None:
+            as_of, entry = known
+            said = (
+                f"{label(catalog, entry)} running since {times.clock(entry.start)}"
+                if entry is not None
+                else "no timer running"
+            )
+            print(f"Last seen on the server ({times.clock(as_of)}): {said}.")
     offline_timer = queued_timer(pending)
     if offline_timer:
         print(offline_timer)

@@ -129,3 +129,60 @@ def test_a_queued_command_the_server_refuses_is_kept_reported_and_discardable(tm
         assert "Rejected" not in tl("status")[1]
     finally:
         server.stop()
+
+
+def test_a_timer_started_elsewhere_while_offline_is_shown_and_never_stopped_blindly(
+    tmp_path: Path, tl: Tl
+) -> None:
+    server = Server(tmp_path / "home").start()
+    try:
+        website = server.admin("POST", "/projects", json={"name": "Website"})
+        token = server.member("Ida")
+        assert tl("login", server.base, "--token", token)[0] == 0
+        assert tl("status")[1] == "No timer is running.\n"
+        server.stop()
+
+        code, out, _ = tl("status")
+        assert code == 0
+        assert re.search(rf"^Last seen on the server \({CLOCK}\): no timer running\.$", out, re.M)
+        assert tl("start", "Website", "-m", "On the train")[0] == 0  # queued
+        assert tl("stop")[0] == 0  # queued as well
+
+        server.start()
+        # Meanwhile the same person started a timer on another device, after the queued start.
+        with TimeLedgerClient(server.base, token) as phone:
+            phone.start_timer(website["id"], description="From the phone")
+        code, out, err = tl("sync")
+        assert code == 1
+        start_refused, stop_held = err.splitlines()
+        assert "the server refused queued command" in start_refused
+        assert re.search(rf"On the server, a timer on Website runs since {CLOCK}\.$", start_refused)
+        assert "not sent: it stops the timer of queued start" in stop_held
+        with TimeLedgerClient(server.base, token) as phone:
+            running = phone.timer()
+            assert running is not None
+            assert (running.description, running.status) == ("From the phone", "running")
+        assert "Rejected by the server, kept until you discard them (2):" in tl("status")[1]
+    finally:
+        server.stop()
+
+
+def test_tl_stop_refuses_to_stop_blindly_after_its_queued_start_was_refused(tmp_path: Path, tl: Tl) -> None:
+    server = Server(tmp_path / "home").start()
+    try:
+        website = server.admin("POST", "/projects", json={"name": "Website"})
+        token = server.member("Ola")
+        assert tl("login", server.base, "--token", token)[0] == 0
+        server.stop()
+        assert tl("start", "Website")[0] == 0  # queued
+        server.start()
+        with TimeLedgerClient(server.base, token) as phone:
+            phone.start_timer(website["id"], description="From the phone")
+            code, _, err = tl("stop")  # sends the queue first: the start is refused
+            assert code == 1
+            assert "so this stop was not sent" in err
+            running = phone.timer()
+            assert running is not None
+            assert running.description == "From the phone"
+    finally:
+        server.stop()
