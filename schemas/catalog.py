@@ -52,6 +52,23 @@ class Settings(BaseModel):
     require_two_factor_for_admins: bool = Field(
         default=False, description="Owners and admins must log in with a second factor"
     )
+    timesheet_period: Literal["week", "month"] = Field(
+        default="week", description="Timesheets cover the organization's week or calendar month"
+    )
+    working_days: list[Weekday] = Field(
+        default=["monday", "tuesday", "wednesday", "thursday", "friday"],
+        description="Days on which members with no time logged are reminded",
+    )
+    invoice_requires_approval: bool = Field(
+        default=True, description="Invoices take only entries of approved timesheets"
+    )
+    invoice_number_format: str = Field(
+        default="INV-{year}-{seq:04}", description="`{seq}` (or `{seq:04}` padded) and optional `{year}`"
+    )
+    invoice_address: str = Field(default="", description="The organization's address on invoices")
+    invoice_logo: str = Field(
+        default="", description="A base64 data URL (PNG, JPEG or SVG) printed on invoices, or empty"
+    )
 
 
 class SettingsChanges(Strict):
@@ -67,6 +84,12 @@ class SettingsChanges(Strict):
     max_entry_seconds: int | None = Field(default=None, ge=60, le=7 * 24 * 3600)
     future_allowance_seconds: int | None = Field(default=None, ge=0, le=7 * 24 * 3600)
     require_two_factor_for_admins: bool | None = None
+    timesheet_period: Literal["week", "month"] | None = None
+    working_days: list[Weekday] | None = Field(default=None, max_length=7)
+    invoice_requires_approval: bool | None = None
+    invoice_number_format: str | None = Field(default=None, min_length=1, max_length=40)
+    invoice_address: str | None = Field(default=None, max_length=500)
+    invoice_logo: str | None = Field(default=None, max_length=300_000)
 
 
 class Organization(BaseModel):

@@ -128,6 +128,39 @@ def test_patch_renames_and_changes_only_the_settings_given(api: Api) -> None:
     assert only_name["settings"] == body["settings"]
 
 
+LOGO = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQG"
+    "AhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def test_timesheet_and_invoice_settings_round_trip_and_bad_ones_are_refused(api: Api) -> None:
+    path = f"/api/v1/organizations/{api.world.org_id}"
+    assert api.request("GET", path).json()["settings"]["invoice_number_format"] == "INV-{year}-{seq:04}"
+    wanted = {
+        "timesheet_period": "month",
+        "working_days": ["monday", "wednesday"],
+        "invoice_requires_approval": False,
+        "invoice_number_format": "{year}/{seq:03}",
+        "invoice_address": "Acme GmbH\nHauptstr. 1\n10115 Berlin",
+        "invoice_logo": LOGO,
+    }
+    changed = api.request("PATCH", path, json={"settings": wanted})
+    assert changed.status_code == 200, changed.text
+    assert {k: changed.json()["settings"][k] for k in wanted} == wanted
+    org = api.world.ledger.get_organization(api.world.org_id, api.world.owner)
+    assert org.settings.working_days == ("monday", "wednesday")
+    assert org.settings.invoice_number(2026, 7) == "2026/007"
+    for bad, field in (
+        ({"invoice_number_format": "INV-{year}"}, "invoice_number_format"),
+        ({"invoice_logo": "https://example.com/logo.png"}, "invoice_logo"),
+        ({"working_days": ["funday"]}, None),
+        ({"timesheet_period": "fortnight"}, None),
+    ):
+        problem(api.request("PATCH", path, json={"settings": bad}), 422, "invalid-input", field)
+    assert {k: api.request("GET", path).json()["settings"][k] for k in wanted} == wanted
+
+
 def test_patch_organization_twice_with_one_key_changes_it_once(api: Api) -> None:
     path = f"/api/v1/organizations/{api.world.org_id}"
     patch = {"name": "Acme Ltd", "settings": {"week_start": "sunday"}}

@@ -102,6 +102,27 @@ def test_each_rounding_rule(mode: str, minutes: int, raw: int, billed: int) -> N
     assert round_seconds(raw, mode, minutes) == billed
 
 
+# 7 min 31 s under every mode and step the settings allow, worked out by hand.
+SEVEN_31 = 7 * 60 + 31
+BY_HAND = {
+    1: (480, 420, 480),
+    5: (600, 300, 600),
+    6: (720, 360, 360),
+    10: (600, 0, 600),
+    15: (900, 0, 900),
+    30: (1800, 0, 0),
+}
+
+
+@pytest.mark.parametrize("minutes", sorted(BY_HAND))
+def test_every_mode_at_every_step(minutes: int) -> None:
+    up, down, nearest = BY_HAND[minutes]
+    assert round_seconds(SEVEN_31, "up", minutes) == up
+    assert round_seconds(SEVEN_31, "down", minutes) == down
+    assert round_seconds(SEVEN_31, "nearest", minutes) == nearest
+    assert round_seconds(SEVEN_31, "none", minutes) == SEVEN_31
+
+
 def test_rounding_per_day_rounds_the_days_total_and_keeps_raw_durations() -> None:
     settings = OrgSettings(rounding_mode="up", rounding_minutes=15, rounding_scope="day")
     day = datetime(2026, 3, 2, 9, tzinfo=UTC)
