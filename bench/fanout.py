@@ -6,7 +6,7 @@ Each client notes when each entry's event arrives; latency is arrival minus the
 event's `recorded_at` (the server's clock when the command ran, same machine).
 Prints p50/p99 and the server's memory, and writes them to docs/performance.md.
 
-    python bench/fanout.py [--clients 1000] [--rate 10] [--seconds 20]
+    python bench/fanout.py [--clients 1000] [--rate 10] [--seconds 20] [--client-processes 2]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -23,6 +24,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from websockets.asyncio.client import connect
@@ -49,11 +51,9 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-async def client(url: str, token: str, arrivals: list[float], ready: asyncio.Event, count: list[int]) -> None:
+async def client(url: str, token: str, arrivals: list[float], connected: list[int]) -> None:
     async with connect(url, additional_headers={"Authorization": f"Bearer {token}"}, max_queue=None) as ws:
-        count[0] += 1
-        if count[0] == count[1]:
-            ready.set()
+        connected[0] += 1
         async for text in ws:
             now = time.time()
             frame = json.loads(text)
@@ -62,18 +62,35 @@ async def client(url: str, token: str, arrivals: list[float], ready: asyncio.Eve
                 arrivals.append(now - recorded)
 
 
-async def run(
-    base: str, token: str, project_id: str, clients: int, rate: float, seconds: float
-) -> list[float]:
-    url = base.replace("http://", "ws://") + "/api/v1/stream"
+async def listen(url: str, token: str, clients: int, ready: Any, sent: Any, done: Any) -> list[float]:
+    """One client process: open `clients` streams, then collect arrivals until all are in."""
     arrivals: list[float] = []
-    ready = asyncio.Event()
-    count = [0, clients]
+    connected = [0]
     tasks = []
     for _ in range(clients):
-        tasks.append(asyncio.create_task(client(url, token, arrivals, ready, count)))
-        await asyncio.sleep(0.002)  # do not stampede the accept queue
-    await asyncio.wait_for(ready.wait(), timeout=120)
+        tasks.append(asyncio.create_task(client(url, token, arrivals, connected)))
+        await asyncio.sleep(0.004)  # do not stampede the accept queue
+    while connected[0] < clients:
+        await asyncio.sleep(0.05)
+    ready.release()
+    deadline = None
+    while True:
+        await asyncio.sleep(0.2)
+        if done.is_set():
+            deadline = deadline or time.monotonic() + 30
+            if len(arrivals) >= sent.value * clients or time.monotonic() > deadline:
+                break
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return arrivals
+
+
+def client_process(url: str, token: str, clients: int, ready: Any, sent: Any, done: Any, out: Any) -> None:
+    out.put(asyncio.run(listen(url, token, clients, ready, sent, done)))
+
+
+async def post_entries(base: str, token: str, project_id: str, rate: float, seconds: float) -> int:
     headers = {"Authorization": f"Bearer {token}"}
     start = datetime.now(UTC) - timedelta(days=30)
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
@@ -89,16 +106,38 @@ async def run(
             answer.raise_for_status()
             sent += 1
             await asyncio.sleep(max(0.0, began + sent / rate - time.monotonic()))
-    deadline = time.monotonic() + 30
-    while len(arrivals) < sent * clients and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    missing = sent * clients - len(arrivals)
+    return sent
+
+
+def run(
+    base: str, token: str, project_id: str, clients: int, processes: int, rate: float, seconds: float
+) -> tuple[list[float], int]:
+    """Clients spread over `processes` (as devices are spread over machines), entries from here."""
+    url = base.replace("http://", "ws://") + "/api/v1/stream"
+    ready = multiprocessing.Semaphore(0)
+    sent = multiprocessing.Value("i", 0)
+    done = multiprocessing.Event()
+    out: multiprocessing.Queue[list[float]] = multiprocessing.Queue()
+    shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    workers = [
+        multiprocessing.Process(target=client_process, args=(url, token, share, ready, sent, done, out))
+        for share in shares
+    ]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        if not ready.acquire(timeout=180):
+            raise SystemExit("the clients did not all connect")
+    count = asyncio.run(post_entries(base, token, project_id, rate, seconds))
+    sent.value = count
+    done.set()
+    arrivals = [a for _ in workers for a in out.get(timeout=120)]
+    for worker in workers:
+        worker.join(30)
+    missing = count * clients - len(arrivals)
     if missing:
         print(f"warning: {missing} deliveries missing", flush=True)
-    return arrivals
+    return arrivals, count
 
 
 def main() -> int:
@@ -106,6 +145,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=10.0, help="entries recorded per second")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--client-processes", type=int, default=2, help="processes the clients are spread over"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TIMELEDGER_") and k != "DATABASE_URL"}
@@ -130,7 +172,9 @@ def main() -> int:
             headers = {"Authorization": f"Bearer {token}"}
             project_id = httpx.get(f"{base}/api/v1/projects", headers=headers).json()["items"][0]["id"]
             idle = rss_mib(server.pid)
-            arrivals = asyncio.run(run(base, token, project_id, args.clients, args.rate, args.seconds))
+            arrivals, _ = run(
+                base, token, project_id, args.clients, args.client_processes, args.rate, args.seconds
+            )
             loaded = rss_mib(server.pid)
         finally:
             server.terminate()
@@ -151,8 +195,8 @@ def main() -> int:
     body = f"""## Live-stream fan-out (`bench/fanout.py`)
 
 Measured {datetime.now(UTC):%Y-%m-%d} on: {describe()}.
-One `timeledger serve` process (SQLite), {args.clients} WebSocket clients in one
-asyncio process on the same machine, entries recorded through the REST API at
+One `timeledger serve` process (SQLite), {args.clients} WebSocket clients spread over
+{args.client_processes} asyncio processes on the same machine, entries recorded through the REST API at
 {args.rate:g}/s for {args.seconds:g} s. Latency = arrival at a client minus the event's
 `recorded_at`. Target: p99 under 100 ms.
 
