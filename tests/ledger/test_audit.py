@@ -113,9 +113,13 @@ def test_verify_passes_on_an_untouched_store(
 
     done = run_audit(store, tmp_path / "home")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == (
+    first, *rest = done.stdout.strip().splitlines()
+    assert first == (
         f"Audit passed: {len(rows)} events in {len(aggregates)} aggregates verified "
         f"(head position {world.ledger.head_position()})."
+    )
+    assert rest[-1].startswith(
+        f"0 signed checkpoints compared; checkpoint written at position {world.ledger.head_position()} "
     )
 
 
