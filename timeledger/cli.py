@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from uuid import UUID
 
 from ledger.actors import Actor
 from ledger.application import TimeLedger
-from ledger.audit import verify_log
+from ledger.audit import VerifyResult, verify_log
 from ledger.errors import LedgerError
-from timeledger import projections_cli, worker_cli
+from timeledger import checkpoints, import_cli, projections_cli, worker_cli
 from timeledger.bootstrap import open_ledger, open_secret_key, open_store
 from timeledger.settings import SETTINGS_DOC, Settings
 
@@ -44,11 +46,14 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit the event log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    audit_commands.add_parser("verify", help="check every aggregate's hash chain")
+    audit_commands.add_parser(
+        "verify", help="check the log's order and hash chains, compare and write signed checkpoints"
+    )
 
     commands.add_parser("settings", help="list the environment variables TimeLedger reads")
     projections_cli.add_commands(commands)
     worker_cli.add_command(commands)
+    import_cli.add_command(commands)
     return parser
 
 
@@ -66,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return projections_cli.run(settings, args)
         if args.command == "worker":
             return worker_cli.run(settings, args)
+        if args.command == "import":
+            return import_cli.run(settings, args)
         print(SETTINGS_DOC)
         return 0
     except LedgerError as error:
@@ -182,16 +189,46 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _audit_verify(settings: Settings) -> int:
-    result = verify_log(open_ledger(settings))
+    store = open_store(settings)
+    path = settings.home / checkpoints.FILE_NAME
+    key = checkpoints.signing_key(open_secret_key(settings))
+    try:
+        recorded = checkpoints.load(path, key, store.description)
+    except checkpoints.CheckpointFileError as error:
+        print(f"Audit FAILED: {error}.")
+        return 1
+    result = verify_log(
+        open_ledger(settings),
+        expect=[(c.position, c.log_hash) for c in recorded],
+        gapless_positions=store.kind == "sqlite",
+    )
     if result.first_break is not None:
         print(f"Audit FAILED at {result.first_break.describe()}.")
         print(f"{result.events - 1} events before it verified.")
+        return 1
+    if result.mismatch is not None:
+        print(f"Audit FAILED: {result.mismatch.describe()}.")
+        print(f"Checkpoint file: {path}.")
         return 1
     print(
         f"Audit passed: {result.events} events in {result.aggregates} aggregates verified "
         f"(head position {result.head})."
     )
+    if result.skipped_positions:
+        print(f"{result.skipped_positions} positions hold no event (appends rolled back on PostgreSQL).")
+    print(_write_checkpoint(path, key, store.description, result, recorded))
     return 0
+
+
+def _write_checkpoint(
+    path: Path, key: bytes, store: str, result: VerifyResult, recorded: list[checkpoints.Checkpoint]
+) -> str:
+    compared = f"{result.checkpoints} signed checkpoints compared"
+    if result.head == 0 or (recorded and max(c.position for c in recorded) >= result.head):
+        return f"{compared}; no new checkpoint (the log has not grown)."
+    checkpoint = checkpoints.new_checkpoint(key, store, result.head, result.log_hash, datetime.now(UTC))
+    checkpoints.append(path, checkpoint)
+    return f"{compared}; checkpoint written at position {result.head} (log hash {result.log_hash}) to {path}."
 
 
 if __name__ == "__main__":
