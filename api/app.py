@@ -13,7 +13,7 @@ from api import docs, openapi, problems
 from api.jobs import JobQueue, NoJobs
 from api.ratelimit import RateLimiter
 from api.readside import ReadSide
-from api.routes import catalog, entries, me, reports, session, stream, templates, tokens
+from api.routes import audit, catalog, entries, me, reports, session, stream, templates, tokens
 from api.routes import invoices as invoice_routes
 from api.routes import oidc as oidc_routes
 from api.routes import timesheets as timesheet_routes
@@ -76,6 +76,7 @@ def create_app(
     app.include_router(webhook_routes.router, prefix=API_PREFIX)
     app.include_router(invoice_routes.router, prefix=API_PREFIX)
     app.include_router(timesheet_routes.router, prefix=API_PREFIX)
+    app.include_router(audit.router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, Any]:

@@ -27,8 +27,8 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from pydantic_core import to_jsonable_python
 
+from api.owners import Owner, Owners, kind_of
 from ledger.application import TimeLedger
-from ledger.organization import Organization
 
 log = logging.getLogger("timeledger.stream")
 
@@ -49,14 +49,6 @@ SCOPE_OF_KIND = {
 MEMBER_KINDS = frozenset({"TimeEntry", "Timesheet"})
 POLL_SECONDS = 1.0
 PAGE = 500
-
-
-@dataclass(frozen=True)
-class Owner:
-    """Whose an aggregate is: its organization and, for a time entry or timesheet, its member."""
-
-    org_id: UUID
-    member_id: UUID | None
 
 
 @dataclass(frozen=True)
@@ -115,7 +107,7 @@ class StreamHub:
         self.store_kind = store_kind
         self._lock = threading.Lock()
         self._subscribers: dict[asyncio.AbstractEventLoop, set[Subscriber]] = {}
-        self._owners: dict[UUID, Owner] = {}
+        self._owners = Owners(ledger)
         self._position = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -211,7 +203,7 @@ class StreamHub:
     # --- events as the stream shows them -----------------------------------------------
 
     def item_of(self, notification: Notification) -> Item | None:
-        kind = notification.topic.rsplit(":", 1)[-1].split(".", 1)[0]
+        kind = kind_of(notification.topic)
         if kind not in SCOPE_OF_KIND:
             return None
         event = self.ledger.mapper.to_domain_event(notification)
@@ -240,25 +232,7 @@ class StreamHub:
         return Item(notification.id, kind, owner, frame)
 
     def _owner(self, aggregate_id: UUID, kind: str, data: dict[str, Any]) -> Owner | None:
-        found = self._owners.get(aggregate_id)
-        if found is not None:
-            return found
-        if kind == "Organization":
-            found = Owner(aggregate_id, None)
-        elif "org_id" in data:  # a creation event names its organization
-            found = Owner(data["org_id"], data.get("member_id"))
-        else:
-            aggregate = self.ledger.aggregate(aggregate_id)
-            if aggregate is None:
-                return None
-            org_id = (
-                aggregate.id if isinstance(aggregate, Organization) else getattr(aggregate, "org_id", None)
-            )
-            if org_id is None:
-                return None
-            found = Owner(org_id, getattr(aggregate, "member_id", None))
-        self._owners[aggregate_id] = found
-        return found
+        return self._owners.of(aggregate_id, kind, data)
 
     def replay_page(self, after: int, until: int) -> tuple[list[Item], int]:
         """The streamable events of one page after `after` (up to `until`) from the store, and

@@ -34,8 +34,14 @@ def readmodel_engine(store: StoreConfig) -> Engine:
         engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         events_file = Path(name)
-        path = events_file.with_name(events_file.stem + ".readmodels.db")
-        engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
+        return sqlite_readmodel_engine(events_file.with_name(events_file.stem + ".readmodels.db"))
+    _sqlite_transactions(engine)
+    return engine
+
+
+def sqlite_readmodel_engine(path: Path) -> Engine:
+    """An engine for read models in the SQLite file at `path`."""
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
     _sqlite_transactions(engine)
     return engine
 

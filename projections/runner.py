@@ -189,7 +189,7 @@ def catch_up_together(
             positions = [r.view.lock_position(conn) for r in runners]
             start = min(positions)
             limit = min(batch_size, target - start)
-            notifications = ledger.recorder.select_notifications(start=start + 1, limit=limit)
+            notifications = ledger.recorder.select_notifications(start=start + 1, limit=limit, stop=target)
             if not notifications:
                 break
             decoded: dict[int, Any] = {}

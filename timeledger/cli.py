@@ -13,7 +13,7 @@ from ledger.actors import Actor
 from ledger.application import TimeLedger
 from ledger.audit import VerifyResult, verify_log
 from ledger.errors import LedgerError
-from timeledger import checkpoints, import_cli, projections_cli, worker_cli
+from timeledger import checkpoints, import_cli, projections_cli, replay_cli, worker_cli
 from timeledger.bootstrap import open_ledger, open_secret_key, open_store
 from timeledger.settings import SETTINGS_DOC, Settings
 
@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     projections_cli.add_commands(commands)
     worker_cli.add_command(commands)
     import_cli.add_command(commands)
+    replay_cli.add_command(commands)
     return parser
 
 
@@ -73,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return worker_cli.run(settings, args)
         if args.command == "import":
             return import_cli.run(settings, args)
+        if args.command == "replay":
+            return replay_cli.run(settings, args)
         print(SETTINGS_DOC)
         return 0
     except LedgerError as error:
