@@ -167,3 +167,33 @@ def span(start: datetime, end: datetime | None, seconds: int | None) -> tuple[da
 
 def optional(record: dict[str, str], column: str) -> str | None:
     return record.get(column) or None
+
+
+def detailed_report_row(
+    line: int, record: dict[str, str], tz: ZoneInfo, *, date_time_columns: tuple[str, str, str, str]
+) -> ImportRow:
+    """A row of a "detailed report" CSV (Toggl Track, Clockify): they differ only in how
+    they capitalise the start and end date and time columns, named in that order."""
+    start_date, start_time, end_date, end_time = date_time_columns
+    start = local_instant(
+        parse_date(required(record, start_date), start_date),
+        parse_time(required(record, start_time), start_time),
+        tz,
+    )
+    end = local_instant(
+        parse_date(required(record, end_date), end_date), parse_time(required(record, end_time), end_time), tz
+    )
+    begin, finish = span(start, end, None)
+    return ImportRow(
+        line=line,
+        project=required(record, "Project"),
+        start=begin,
+        end=finish,
+        client=optional(record, "Client"),
+        task=optional(record, "Task"),
+        member_email=optional(record, "Email"),
+        member_name=optional(record, "User"),
+        description=record.get("Description", ""),
+        tags=split_tags(record.get("Tags", "")),
+        billable=parse_bool(record.get("Billable", ""), "Billable"),
+    )
