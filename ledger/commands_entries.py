@@ -484,7 +484,7 @@ class EntryCommands(LedgerCore):
 
         def decide(ctx: CommandContext) -> Decision:
             entry, org = self._entry_for(entry_id, actor)
-            _check_version(entry, expected_version)
+            check_version(entry, expected_version)
             d = entry.details
             if "project_id" in given or "task_id" in given:
                 project = given.get("project_id", d.project_id)
@@ -528,7 +528,7 @@ class EntryCommands(LedgerCore):
 
         def decide(ctx: CommandContext) -> Decision:
             entry, org = self._entry_for(entry_id, actor)
-            _check_version(entry, expected_version)
+            check_version(entry, expected_version)
             return self._delete(ctx, org, entry), Receipt("delete_entry", entry.id, entry.version)
 
         return self._execute(
@@ -564,7 +564,7 @@ class EntryCommands(LedgerCore):
 
         def decide(ctx: CommandContext) -> Decision:
             entry, org = self._entry_for(entry_id, actor)
-            _check_version(entry, expected_version)
+            check_version(entry, expected_version)
             entry.restore(ctx)
             saved: list[LedgerAggregate] = [entry]
             if entry.end is None:
@@ -671,13 +671,14 @@ def _may_change_submitted(org: Organization, actor: Actor, member_id: UUID) -> b
     return actor.user_id != member_id and org.role_of(actor.user_id) in MANAGER_ROLES
 
 
-def _check_version(entry: TimeEntry, expected: int | None) -> None:
-    if expected is not None and expected != entry.version:
+def check_version(aggregate: LedgerAggregate, expected: int | None, what: str = "entry") -> None:
+    """Rule 5: a command that names the version it read is refused when it is stale."""
+    if expected is not None and expected != aggregate.version:
         raise StaleVersionError(
-            f"This entry changed since you read it (you had version {expected}, it is now at "
-            f"version {entry.version}); reload it and apply your change again.",
+            f"This {what} changed since you read it (you had version {expected}, it is now at "
+            f"version {aggregate.version}); reload it and apply your change again.",
             expected=expected,
-            actual=entry.version,
+            actual=aggregate.version,
         )
 
 

@@ -26,9 +26,9 @@ from ledger.billing import (
     totals,
 )
 from ledger.catalog import Client, Project, Task
-from ledger.commands_entries import EntryCommands
+from ledger.commands_entries import EntryCommands, check_version
 from ledger.core import Receipt
-from ledger.errors import InvalidInputError, NotFoundError, StaleVersionError, WorkflowError
+from ledger.errors import InvalidInputError, NotFoundError, WorkflowError
 from ledger.ids import invoice_sequence_id, member_week_id, rate_card_id
 from ledger.invoices import Invoice, InvoiceSequence, invoice_content
 from ledger.organization import ADMIN_ROLES, Organization
@@ -137,7 +137,7 @@ class InvoiceCommands(EntryCommands):
 
         def decide(ctx: CommandContext) -> tuple[list[LedgerAggregate], Receipt]:
             invoice, org = self._invoice_for(invoice_id, actor)
-            _check_invoice_version(invoice, expected_version)
+            check_version(invoice, expected_version, "invoice")
             parts = _Parts(
                 invoice.grouping if cleaned["grouping"] is _KEEP else cleaned["grouping"],
                 invoice.taxes if cleaned["taxes"] is _KEEP else cleaned["taxes"],
@@ -176,7 +176,7 @@ class InvoiceCommands(EntryCommands):
 
         def decide(ctx: CommandContext) -> tuple[list[LedgerAggregate], Receipt]:
             invoice, org = self._invoice_for(invoice_id, actor)
-            _check_invoice_version(invoice, expected_version)
+            check_version(invoice, expected_version, "invoice")
             invoice.require_state(("draft",), "issued")
             entries = self._draft_entries(org, invoice)
             parts = _Parts(invoice.grouping, invoice.taxes, invoice.discount, invoice.notes, invoice.due_date)
@@ -435,13 +435,3 @@ def _check_period(period_from: date, period_to: date) -> None:
         raise InvalidInputError("The period ends before it starts.", field="period")
     if (period_to - period_from).days >= LONGEST_PERIOD_DAYS:
         raise InvalidInputError(f"An invoice covers at most {LONGEST_PERIOD_DAYS} days.", field="period")
-
-
-def _check_invoice_version(invoice: Invoice, expected: int | None) -> None:
-    if expected is not None and expected != invoice.version:
-        raise StaleVersionError(
-            f"This invoice changed since you read it (you had version {expected}, it is now at "
-            f"version {invoice.version}); reload it.",
-            expected=expected,
-            actual=invoice.version,
-        )
