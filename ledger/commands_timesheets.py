@@ -131,13 +131,7 @@ class TimesheetCommands(EntryCommands):
 
     def get_timesheet(self, timesheet_id: UUID, actor: Actor) -> Timesheet:
         """A timesheet as it stands; members see their own, managers everyone's."""
-        sheet = self._find(Timesheet, timesheet_id) if isinstance(timesheet_id, UUID) else None
-        if sheet is None:
-            raise_missing(timesheet_id)
-        assert sheet is not None  # noqa: S101 - raise_missing raised
-        _, role = self._org_role(sheet.org_id, actor, about=("timesheet", timesheet_id))
-        if sheet.member_id != actor.user_id and role not in MANAGER_ROLES:
-            raise_missing(timesheet_id)
+        sheet, _, _ = self._visible_sheet(timesheet_id, actor)
         return sheet
 
     def timesheet_period(
@@ -152,14 +146,19 @@ class TimesheetCommands(EntryCommands):
 
     # --- the locks -------------------------------------------------------------
 
-    def _sheet_to_decide(self, sheet_id: UUID, actor: Actor, doing: str) -> tuple[Timesheet, Organization]:
+    def _visible_sheet(self, sheet_id: UUID, actor: Actor) -> tuple[Timesheet, Organization, str]:
+        """The timesheet, if the actor may see it (their own, or as a manager); else not found."""
         sheet = self._find(Timesheet, sheet_id) if isinstance(sheet_id, UUID) else None
+        missing = NotFoundError(f"There is no timesheet with id {sheet_id}.")
         if sheet is None:
-            raise_missing(sheet_id)
-        assert sheet is not None  # noqa: S101 - raise_missing raised
+            raise missing
         org, role = self._org_role(sheet.org_id, actor, about=("timesheet", sheet_id))
         if sheet.member_id != actor.user_id and role not in MANAGER_ROLES:
-            raise_missing(sheet_id)
+            raise missing
+        return sheet, org, role
+
+    def _sheet_to_decide(self, sheet_id: UUID, actor: Actor, doing: str) -> tuple[Timesheet, Organization]:
+        sheet, org, role = self._visible_sheet(sheet_id, actor)
         self._require_role(role, MANAGER_ROLES, f"{doing} timesheets")
         if role == "manager" and sheet.member_id == actor.user_id:
             raise ForbiddenError(f"A manager may not {doing} their own timesheet; ask an admin or the owner.")
@@ -219,7 +218,3 @@ class TimesheetCommands(EntryCommands):
             if entry.timesheet_lock is not None and entry.timesheet_lock[0] == sheet.id:
                 entry.unlock_for_timesheet(ctx)
         return weeks, entries
-
-
-def raise_missing(sheet_id: object) -> None:
-    raise NotFoundError(f"There is no timesheet with id {sheet_id}.")
